@@ -1,0 +1,371 @@
+//! MS-OVBA 2.4.1 decompression, lenient as Office is.
+//!
+//! A compressed container is one signature byte followed by chunks. Each chunk starts with a
+//! little-endian u16 header: bits 0–11 hold the chunk size minus 3, bits 12–14 should be `0b011`,
+//! bit 15 says whether the chunk is compressed (when clear, 4096 raw bytes follow). A compressed
+//! chunk is a run of token sequences: one flag byte, then up to eight tokens, where a clear flag bit
+//! is a literal byte and a set bit a two-byte copy token. A chunk decodes to at most 4096 bytes.
+//!
+//! Leniency (Office accepts all of these, so a scanner must too):
+//! - the container signature may be `0x01` (spec) or `0x05` (accepted by Word);
+//! - chunk signature bits other than `0b011` are counted, not rejected;
+//! - a copy token reaching before the chunk start reads earlier output (as a whole-buffer decoder
+//!   does); one reaching before the start of all output is clamped to it; with no output at all the
+//!   token is skipped;
+//! - a truncated chunk or token ends decoding with what was decoded so far.
+//!
+//! Output never exceeds the caller's `max_out`, and the output buffer is never grown past it.
+
+use thiserror::Error;
+
+/// Largest number of bytes one chunk decodes to.
+pub const CHUNK_MAX: usize = 4096;
+
+/// Most containers [`find_compressed_source`] returns.
+pub const MAX_FOUND_CONTAINERS: usize = 1024;
+
+/// How far before a `\x00Attribut` hit [`find_compressed_source`] looks for a container start when
+/// the hit is not right after a container header.
+const BACKTRACK_WINDOW: usize = 64;
+
+/// Within how many decoded bytes `Attribut` must appear for a carved container to count.
+const ATTRIBUT_NEAR_START: usize = 256;
+
+/// Errors of [`decompress`]: only a container that cannot start is an error; damage further in
+/// yields the bytes decoded up to it (see [`Decompressed`]).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OvbaError {
+    /// No byte at all where a compressed container should start.
+    #[error("empty compressed container (offset {offset})")]
+    Empty { offset: usize },
+    /// The first byte is neither `0x01` nor `0x05`.
+    #[error("bad compressed container signature 0x{found:02X} at offset {offset}")]
+    BadSignature { found: u8, offset: usize },
+}
+
+/// A decompression result with what was tolerated on the way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decompressed {
+    /// The decoded bytes (at most `max_out`).
+    pub data: Vec<u8>,
+    /// Input bytes used, signature byte included.
+    pub consumed: usize,
+    /// The input ended inside a chunk header, a chunk or a copy token.
+    pub truncated_input: bool,
+    /// Decoding stopped because `max_out` bytes were produced.
+    pub hit_limit: bool,
+    /// Copy tokens whose offset reached before the chunk start (read earlier output, clamped or
+    /// skipped).
+    pub bad_offsets: usize,
+    /// Chunk headers whose signature bits were not `0b011`.
+    pub odd_chunk_signatures: usize,
+}
+
+/// Decompresses an MS-OVBA compressed container, producing at most `max_out` bytes.
+///
+/// Errors only when `input` is empty or does not start with `0x01`/`0x05`; everything else is
+/// tolerated (see the module documentation).
+pub fn decompress(input: &[u8], max_out: usize) -> Result<Vec<u8>, OvbaError> {
+    decompress_detailed(input, max_out).map(|d| d.data)
+}
+
+/// Like [`decompress`], also telling what was tolerated.
+pub fn decompress_detailed(input: &[u8], max_out: usize) -> Result<Decompressed, OvbaError> {
+    decode(input, max_out, false)
+}
+
+/// Output buffer that never holds, nor reserves room for, more than `max` bytes.
+struct Sink {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl Sink {
+    fn new(max: usize, hint: usize) -> Self {
+        Sink {
+            buf: Vec::with_capacity(hint.min(max)),
+            max,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.buf.len() >= self.max
+    }
+
+    /// Makes room for one more byte without growing past `max`. False when full.
+    fn room(&mut self) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        if self.buf.len() == self.buf.capacity() {
+            let left = self.max.saturating_sub(self.buf.len());
+            let grow = self.buf.len().max(CHUNK_MAX).min(left);
+            self.buf.reserve_exact(grow);
+        }
+        true
+    }
+
+    fn push(&mut self, b: u8) -> bool {
+        if !self.room() {
+            return false;
+        }
+        self.buf.push(b);
+        true
+    }
+
+    fn extend(&mut self, bytes: &[u8]) -> bool {
+        let left = self.max.saturating_sub(self.buf.len());
+        let take = bytes.len().min(left);
+        let part = bytes.get(..take).unwrap_or_default();
+        self.buf.reserve_exact(take.saturating_sub(self.buf.capacity() - self.buf.len()));
+        self.buf.extend_from_slice(part);
+        take == bytes.len()
+    }
+}
+
+fn le_u16(data: &[u8], at: usize) -> Option<u16> {
+    let end = at.checked_add(2)?;
+    let b = data.get(at..end)?;
+    Some(u16::from_le_bytes([*b.first()?, *b.get(1)?]))
+}
+
+/// Splits a copy token into (length, offset) given `produced` bytes already decoded in the chunk.
+fn split_copy_token(token: u16, produced: usize) -> (usize, usize) {
+    let need = if produced <= 1 {
+        0
+    } else {
+        usize::BITS - (produced - 1).leading_zeros()
+    };
+    let bits = need.clamp(4, 12);
+    let length_mask = 0xFFFFu16 >> bits;
+    let length = usize::from(token & length_mask) + 3;
+    let offset = usize::from(token >> (16 - bits)) + 1;
+    (length, offset)
+}
+
+/// The decoder. `carving` stops at a chunk (after the first) whose signature bits are wrong: in
+/// arbitrary bytes that is where the container most likely ended.
+fn decode(input: &[u8], max_out: usize, carving: bool) -> Result<Decompressed, OvbaError> {
+    let Some(&sig) = input.first() else {
+        return Err(OvbaError::Empty { offset: 0 });
+    };
+    if sig != 0x01 && sig != 0x05 {
+        return Err(OvbaError::BadSignature {
+            found: sig,
+            offset: 0,
+        });
+    }
+    let mut res = Decompressed::default();
+    let mut out = Sink::new(max_out, input.len().saturating_mul(2));
+    let mut pos = 1usize;
+    let mut chunk_index = 0usize;
+    while pos < input.len() {
+        if out.is_full() {
+            res.hit_limit = true;
+            break;
+        }
+        let Some(header) = le_u16(input, pos) else {
+            res.truncated_input = true;
+            pos = input.len();
+            break;
+        };
+        if (header >> 12) & 0x7 != 0b011 {
+            if carving && chunk_index > 0 {
+                break;
+            }
+            res.odd_chunk_signatures += 1;
+        }
+        let body = pos.saturating_add(2);
+        if header & 0x8000 == 0 {
+            // Raw chunk: 4096 bytes whatever the size field says.
+            let want_end = body.saturating_add(CHUNK_MAX);
+            let end = want_end.min(input.len());
+            if end < want_end {
+                res.truncated_input = true;
+            }
+            let raw = input.get(body..end).unwrap_or_default();
+            if !out.extend(raw) {
+                res.hit_limit = true;
+            }
+            pos = end;
+        } else {
+            let size = usize::from(header & 0x0FFF) + 3;
+            let want_end = pos.saturating_add(size);
+            let end = want_end.min(input.len());
+            if end < want_end {
+                res.truncated_input = true;
+            }
+            let tokens = input.get(body..end).unwrap_or_default();
+            decode_chunk(tokens, &mut out, &mut res);
+            pos = end.max(body.min(input.len()));
+        }
+        chunk_index += 1;
+    }
+    if out.is_full() && pos < input.len() {
+        res.hit_limit = true;
+    }
+    res.consumed = pos.min(input.len());
+    res.data = out.buf;
+    Ok(res)
+}
+
+/// Decodes the token sequences of one compressed chunk into `out`.
+fn decode_chunk(tokens: &[u8], out: &mut Sink, res: &mut Decompressed) {
+    let chunk_start = out.buf.len();
+    let mut i = 0usize;
+    while let Some(&flags) = tokens.get(i) {
+        i += 1;
+        for bit in 0..8 {
+            if i >= tokens.len() {
+                return;
+            }
+            let produced = out.buf.len().saturating_sub(chunk_start);
+            if produced >= CHUNK_MAX {
+                // A chunk may not decode to more than 4096 bytes: ignore the rest of it.
+                return;
+            }
+            if flags & (1 << bit) == 0 {
+                let lit = tokens.get(i).copied().unwrap_or_default();
+                i += 1;
+                if !out.push(lit) {
+                    res.hit_limit = true;
+                    return;
+                }
+                continue;
+            }
+            let Some(token) = le_u16(tokens, i) else {
+                res.truncated_input = true;
+                return;
+            };
+            i += 2;
+            let (length, mut offset) = split_copy_token(token, produced);
+            let have = out.buf.len();
+            if offset > produced {
+                res.bad_offsets += 1;
+                if have == 0 {
+                    continue;
+                }
+                offset = offset.min(have);
+            }
+            let length = length.min(CHUNK_MAX - produced);
+            let src = have - offset;
+            for k in 0..length {
+                let Some(b) = out.buf.get(src + k).copied() else {
+                    break;
+                };
+                if !out.push(b) {
+                    res.hit_limit = true;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Finds compressed containers in arbitrary bytes whose decompression starts with `Attribut` (or
+/// holds it within the first 256 decoded bytes), and returns their decompressed texts.
+///
+/// A module's compressed source starts with eight literals, so its first bytes are the signature,
+/// a two-byte chunk header and a zero flag byte followed by `Attribut`: the search looks for
+/// `\x00Attribut` and then for the container start just before it (or, if the header was altered,
+/// within 64 bytes before it). `max_out` bounds the total of all returned texts; at most
+/// [`MAX_FOUND_CONTAINERS`] are returned, in file order, none overlapping another.
+pub fn find_compressed_source(data: &[u8], max_out: usize) -> Vec<Vec<u8>> {
+    find_compressed_source_at(data, max_out)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect()
+}
+
+/// Like [`find_compressed_source`], with the offset of each container's signature byte.
+pub fn find_compressed_source_at(data: &[u8], max_out: usize) -> Vec<(usize, Vec<u8>)> {
+    const NEEDLE: &[u8] = b"\x00Attribut";
+    let mut found = Vec::new();
+    let mut budget = max_out;
+    let mut resume = 0usize;
+    let finder = memchr::memmem::Finder::new(NEEDLE);
+    let mut search_from = 0usize;
+    while found.len() < MAX_FOUND_CONTAINERS && budget > 0 {
+        let Some(rest) = data.get(search_from..) else {
+            break;
+        };
+        let Some(rel) = finder.find(rest) else {
+            break;
+        };
+        let hit = search_from + rel;
+        search_from = hit + 1;
+        if let Some((start, res)) = container_before(data, hit, resume, budget) {
+            budget = budget.saturating_sub(res.data.len());
+            resume = start.saturating_add(res.consumed.max(1));
+            search_from = search_from.max(resume);
+            found.push((start, res.data));
+        }
+    }
+    found
+}
+
+/// Looks for a container starting at `hit - 3` (the usual layout) or, failing that, anywhere in
+/// the window before it, whose output holds `Attribut` near its start. `floor` is where the
+/// previous container ended: no candidate may start before it.
+fn container_before(
+    data: &[u8],
+    hit: usize,
+    floor: usize,
+    budget: usize,
+) -> Option<(usize, Decompressed)> {
+    let probe = |start: usize, exact: bool| -> Option<Decompressed> {
+        let slice = data.get(start..)?;
+        let head = decode(slice, ATTRIBUT_NEAR_START + 8, true).ok()?;
+        let ok = if exact {
+            head.data.starts_with(b"Attribut")
+        } else {
+            memchr::memmem::find(&head.data, b"Attribut").is_some()
+        };
+        if !ok {
+            return None;
+        }
+        decode(slice, budget, true).ok()
+    };
+    let usual = hit.checked_sub(3)?;
+    if usual < floor {
+        return None;
+    }
+    if matches!(data.get(usual), Some(0x01 | 0x05))
+        && let Some(res) = probe(usual, true)
+    {
+        return Some((usual, res));
+    }
+    let low = usual.saturating_sub(BACKTRACK_WINDOW).max(floor);
+    for start in (low..usual).rev() {
+        if !matches!(data.get(start), Some(0x01 | 0x05)) {
+            continue;
+        }
+        match le_u16(data, start + 1) {
+            Some(h) if h & 0x8000 != 0 => {}
+            _ => continue,
+        }
+        if let Some(res) = probe(start, false) {
+            return Some((start, res));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_bad_signature() {
+        assert_eq!(decompress(&[], 10), Err(OvbaError::Empty { offset: 0 }));
+        assert_eq!(
+            decompress(&[0x02, 0x00], 10),
+            Err(OvbaError::BadSignature {
+                found: 2,
+                offset: 0
+            })
+        );
+        assert_eq!(decompress(&[0x01], 10), Ok(Vec::new()));
+    }
+}

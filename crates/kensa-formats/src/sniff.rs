@@ -1,0 +1,1 @@
+//! Type sniffing from bytes.

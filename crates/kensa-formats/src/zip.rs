@@ -1,0 +1,1 @@
+//! ZIP listing and guarded extraction (ZipCrypto, WinZip AES) on the `zip` crate.

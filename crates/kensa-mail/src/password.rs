@@ -1,0 +1,1 @@
+//! Password candidates from the subject and body of a message (Japanese and English).

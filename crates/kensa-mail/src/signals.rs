@@ -1,0 +1,1 @@
+//! Mail-level signals from one message.

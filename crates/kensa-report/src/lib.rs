@@ -1,0 +1,1 @@
+//! kensa-report
