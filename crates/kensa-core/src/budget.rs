@@ -63,7 +63,8 @@ impl Budget {
 
     /// The most one entry may produce now: the per-entry cap or what is left, whichever is less.
     pub fn entry_cap(&self) -> usize {
-        usize::try_from(self.limits.max_entry_bytes.min(self.remaining_bytes())).unwrap_or(usize::MAX)
+        usize::try_from(self.limits.max_entry_bytes.min(self.remaining_bytes()))
+            .unwrap_or(usize::MAX)
     }
 
     /// Record bytes produced; false when that went over the total.

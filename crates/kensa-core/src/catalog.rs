@@ -45,7 +45,11 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
 fn parse(text: &str) -> Result<BTreeMap<String, Entry>, toml::de::Error> {
     fn walk(prefix: &str, table: toml::Table, out: &mut BTreeMap<String, Entry>) {
         for (k, v) in table {
-            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+            let key = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
             if let toml::Value::Table(t) = v {
                 if t.contains_key("en") {
                     if let Ok(e) = toml::Value::Table(t).try_into::<Entry>() {
@@ -68,14 +72,14 @@ impl Catalog {
         &CATALOG
     }
 
-    /// The text for `key`; the key itself when it is missing (a test keeps that from happening).
-    pub fn text<'a>(&'a self, key: &'a str, lang: Lang) -> &'a str {
+    /// The text for `key`; `"?"` when it is missing (a test keeps that from happening).
+    pub fn text(&self, key: &str, lang: Lang) -> &str {
         match self.entries.get(key) {
             Some(e) => match lang {
                 Lang::En => &e.en,
                 Lang::Ja => &e.ja,
             },
-            None => key,
+            None => "?",
         }
     }
 
@@ -133,10 +137,14 @@ mod tests {
         let c = Catalog::shipped();
         assert_eq!(c.text("verdict.malicious", Lang::Ja), "悪性");
         assert_eq!(
-            c.fill("error.item", Lang::En, &[("path", "a.doc"), ("error", "boom")]),
+            c.fill(
+                "error.item",
+                Lang::En,
+                &[("path", "a.doc"), ("error", "boom")]
+            ),
             "[x] a.doc: boom"
         );
-        assert_eq!(c.text("no.such.key", Lang::En), "no.such.key");
+        assert_eq!(c.text("no.such.key", Lang::En), "?");
         assert_eq!(Lang::from_locale("ja_JP.UTF-8"), Lang::Ja);
         assert_eq!(Lang::from_locale("C.UTF-8"), Lang::En);
     }

@@ -11,7 +11,9 @@ pub enum PolicyError {
     Parse(#[from] toml::de::Error),
     #[error("C002 unknown symbol `{0}` in policy (see `kensa scan --list-symbols`)")]
     UnknownSymbol(String),
-    #[error("C003 thresholds must satisfy 0 < suspicious <= malicious (got {suspicious} and {malicious})")]
+    #[error(
+        "C003 thresholds must satisfy 0 < suspicious <= malicious (got {suspicious} and {malicious})"
+    )]
     Thresholds { suspicious: f64, malicious: f64 },
 }
 
@@ -132,7 +134,8 @@ impl Policy {
             let w = best.entry(f.symbol).or_insert(f64::MIN);
             *w = w.max(f.weight);
         }
-        let score = best.values().sum::<f64>();
+        // Folded from +0.0: an empty float sum is -0.0, which would print as "-0.0".
+        let score = best.values().fold(0.0, |a, b| a + b);
 
         let info = |f: &Finding| table.get(f.symbol);
         let is_incomplete = |f: &Finding| info(f).is_some_and(|i| i.incomplete);
@@ -147,18 +150,16 @@ impl Policy {
             .iter()
             .any(|f| f.severity >= Severity::Medium && !is_incomplete(f));
 
-        let by_severity = if critical
-            || high_artefacts.len() >= 2
-            || (!high_artefacts.is_empty() && strong)
-        {
-            Verdict::Malicious
-        } else if notable {
-            Verdict::Suspicious
-        } else if findings.iter().any(is_incomplete) {
-            Verdict::Incomplete
-        } else {
-            Verdict::Clean
-        };
+        let by_severity =
+            if critical || high_artefacts.len() >= 2 || (!high_artefacts.is_empty() && strong) {
+                Verdict::Malicious
+            } else if notable {
+                Verdict::Suspicious
+            } else if findings.iter().any(is_incomplete) {
+                Verdict::Incomplete
+            } else {
+                Verdict::Clean
+            };
         let by_score = if score >= self.malicious {
             Verdict::Malicious
         } else if score >= self.suspicious {
@@ -201,7 +202,10 @@ mod tests {
         let v = |mut fs: Vec<Finding>| p.assess(&mut fs).verdict;
         assert_eq!(v(vec![]), Verdict::Clean);
         assert_eq!(v(vec![f("VBA_MACRO", Severity::Low, "a")]), Verdict::Clean);
-        assert_eq!(v(vec![f("UNSCANNABLE", Severity::Medium, "a")]), Verdict::Incomplete);
+        assert_eq!(
+            v(vec![f("UNSCANNABLE", Severity::Medium, "a")]),
+            Verdict::Incomplete
+        );
         assert_eq!(
             v(vec![
                 f("UNSCANNABLE", Severity::Medium, "a"),
@@ -209,7 +213,10 @@ mod tests {
             ]),
             Verdict::Suspicious
         );
-        assert_eq!(v(vec![f("VBA_AUTOEXEC_EXEC", Severity::Critical, "a")]), Verdict::Malicious);
+        assert_eq!(
+            v(vec![f("VBA_AUTOEXEC_EXEC", Severity::Critical, "a")]),
+            Verdict::Malicious
+        );
         // Two high findings on one artefact: suspicious; on two artefacts: malicious.
         assert_eq!(
             v(vec![
@@ -226,7 +233,10 @@ mod tests {
             Verdict::Malicious
         );
         // A strong mail signal alone (low) is not enough; with a high artefact it is.
-        assert_eq!(v(vec![f("DISPLAY_NAME_ADDRESS_MISMATCH", Severity::Low, "m")]), Verdict::Clean);
+        assert_eq!(
+            v(vec![f("DISPLAY_NAME_ADDRESS_MISMATCH", Severity::Low, "m")]),
+            Verdict::Clean
+        );
         assert_eq!(
             v(vec![
                 f("DISPLAY_NAME_ADDRESS_MISMATCH", Severity::Low, "m"),
@@ -264,7 +274,10 @@ mod tests {
             Policy::from_user("[symbols.NOPE]\nweight = 1.0\n"),
             Err(PolicyError::UnknownSymbol(s)) if s == "NOPE"
         ));
-        assert!(matches!(Policy::from_user("colour = 1\n"), Err(PolicyError::Parse(_))));
+        assert!(matches!(
+            Policy::from_user("colour = 1\n"),
+            Err(PolicyError::Parse(_))
+        ));
         assert!(matches!(
             Policy::from_user("[thresholds]\nmalicious = 1.0\n"),
             Err(PolicyError::Thresholds { .. })

@@ -62,10 +62,14 @@ mod tests {
         assert!(rows.len() >= 20);
         for (name, info) in &rows {
             assert!(
-                name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
                 "{name} is not UPPER_SNAKE"
             );
-            assert!(!info.en.trim().is_empty() && !info.ja.trim().is_empty(), "{name}");
+            assert!(
+                !info.en.trim().is_empty() && !info.ja.trim().is_empty(),
+                "{name}"
+            );
             assert!(info.flag.len() <= 1, "{name}: one flag letter");
             // The Japanese text must actually be Japanese, not a copy of the English one.
             assert!(info.ja.chars().any(|c| c > '\u{3000}'), "{name}: ja text");

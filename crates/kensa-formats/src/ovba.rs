@@ -118,7 +118,8 @@ impl Sink {
         let left = self.max.saturating_sub(self.buf.len());
         let take = bytes.len().min(left);
         let part = bytes.get(..take).unwrap_or_default();
-        self.buf.reserve_exact(take.saturating_sub(self.buf.capacity() - self.buf.len()));
+        self.buf
+            .reserve_exact(take.saturating_sub(self.buf.capacity() - self.buf.len()));
         self.buf.extend_from_slice(part);
         take == bytes.len()
     }
@@ -356,6 +357,63 @@ fn container_before(
 mod tests {
     use super::*;
 
+    /// A plain greedy MS-OVBA compressor, for tests only.
+    fn compress(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x01];
+        for chunk in data.chunks(CHUNK_MAX) {
+            let mut body: Vec<u8> = Vec::new();
+            let mut pos = 0;
+            while pos < chunk.len() {
+                let flag_at = body.len();
+                body.push(0);
+                for bit in 0..8 {
+                    if pos >= chunk.len() {
+                        break;
+                    }
+                    let bits = if pos <= 1 {
+                        4
+                    } else {
+                        (usize::BITS - (pos - 1).leading_zeros()).clamp(4, 12)
+                    };
+                    let max_len = (0xFFFFusize >> bits) + 3;
+                    let max_off = (1usize << (16 - bits)).min(pos).min(1024);
+                    let mut best = (0, 0);
+                    for off in 1..=max_off {
+                        let mut len = 0;
+                        while len < max_len
+                            && pos + len < chunk.len()
+                            && chunk[pos + len] == chunk[pos + len - off]
+                        {
+                            len += 1;
+                        }
+                        if len > best.0 {
+                            best = (len, off);
+                        }
+                    }
+                    if best.0 >= 3 {
+                        let token = (((best.1 - 1) << (16 - bits)) | (best.0 - 3)) as u16;
+                        body.extend_from_slice(&token.to_le_bytes());
+                        body[flag_at] |= 1 << bit;
+                        pos += best.0;
+                    } else {
+                        body.push(chunk[pos]);
+                        pos += 1;
+                    }
+                }
+            }
+            if body.len() > CHUNK_MAX {
+                assert_eq!(chunk.len(), CHUNK_MAX, "incompressible partial chunk");
+                out.extend_from_slice(&0x3FFFu16.to_le_bytes());
+                out.extend_from_slice(chunk);
+            } else {
+                let header = 0xB000u16 | (body.len() as u16 - 1);
+                out.extend_from_slice(&header.to_le_bytes());
+                out.extend_from_slice(&body);
+            }
+        }
+        out
+    }
+
     #[test]
     fn empty_and_bad_signature() {
         assert_eq!(decompress(&[], 10), Err(OvbaError::Empty { offset: 0 }));
@@ -367,5 +425,192 @@ mod tests {
             })
         );
         assert_eq!(decompress(&[0x01], 10), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn literal_only_chunk() {
+        let input = [0x01, 0x03, 0xB0, 0x00, b'a', b'b', b'c'];
+        let d = decompress_detailed(&input, 100).unwrap();
+        assert_eq!(d.data, b"abc");
+        assert_eq!(d.consumed, input.len());
+        assert!(!d.truncated_input && !d.hit_limit && d.bad_offsets == 0);
+    }
+
+    #[test]
+    fn overlapping_copy_token() {
+        // 'a', then copy offset 1 length 8 (d = 1: 4 offset bits, token 0x0005).
+        let input = [0x01, 0x03, 0xB0, 0x02, b'a', 0x05, 0x00];
+        assert_eq!(decompress(&input, 100).unwrap(), b"aaaaaaaaa");
+        // "abc" then offset 3 length 6 (d = 3: token (2 << 14) | 3 = 0x8003).
+        let input = [0x01, 0x05, 0xB0, 0x08, b'a', b'b', b'c', 0x03, 0x80];
+        assert_eq!(decompress(&input, 100).unwrap(), b"abcabcabc");
+    }
+
+    #[test]
+    fn ms_ovba_example() {
+        // The worked example of MS-OVBA 3.2.3.
+        let input = [
+            0x01, 0x2F, 0xB0, 0x00, 0x23, 0x61, 0x61, 0x61, 0x62, 0x63, 0x64, 0x65, 0x82, 0x66,
+            0x00, 0x70, 0x61, 0x67, 0x68, 0x69, 0x6A, 0x01, 0x38, 0x08, 0x61, 0x6B, 0x6C, 0x00,
+            0x30, 0x6D, 0x6E, 0x6F, 0x70, 0x06, 0x71, 0x02, 0x70, 0x04, 0x10, 0x72, 0x73, 0x74,
+            0x75, 0x76, 0x10, 0x77, 0x78, 0x79, 0x7A, 0x00, 0x3C,
+        ];
+        assert_eq!(
+            decompress(&input, 1000).unwrap(),
+            b"#aaabcdefaaaaghijaaaaaklaaamnopqaaaaaaaaaaaarstuvwxyzaaa"
+        );
+    }
+
+    #[test]
+    fn uncompressed_chunk() {
+        let raw: Vec<u8> = (0..CHUNK_MAX).map(|i| (i * 7 % 251) as u8).collect();
+        let mut input = vec![0x01, 0xFF, 0x3F];
+        input.extend_from_slice(&raw);
+        input.extend_from_slice(&[0x03, 0xB0, 0x00, b'x', b'y', b'z']);
+        let d = decompress_detailed(&input, 1 << 20).unwrap();
+        assert_eq!(&d.data[..CHUNK_MAX], &raw[..]);
+        assert_eq!(&d.data[CHUNK_MAX..], b"xyz");
+        assert_eq!(d.consumed, input.len());
+        // A raw chunk cut short yields what is there.
+        let d = decompress_detailed(&input[..100], 1 << 20).unwrap();
+        assert_eq!(d.data, &raw[..97]);
+        assert!(d.truncated_input);
+    }
+
+    #[test]
+    fn truncated_input() {
+        let input = [0x01, 0x05, 0xB0, 0x08, b'a', b'b', b'c', 0x03, 0x80];
+        for cut in 1..input.len() {
+            let d = decompress_detailed(&input[..cut], 100).unwrap();
+            assert!(b"abc".starts_with(&d.data), "{cut}: {:?}", d.data);
+            assert!(d.truncated_input || cut == 1, "{cut}");
+        }
+        // A lone header byte.
+        assert!(
+            decompress_detailed(&[0x01, 0x05], 10)
+                .unwrap()
+                .truncated_input
+        );
+    }
+
+    #[test]
+    fn bad_offsets_are_clamped_or_skipped() {
+        // First token a copy: nothing to copy from, skipped.
+        let input = [0x01, 0x03, 0xB0, 0x01, 0x05, 0x00, b'z'];
+        let d = decompress_detailed(&input, 100).unwrap();
+        assert_eq!(d.data, b"z");
+        assert_eq!(d.bad_offsets, 1);
+        // "ab", then offset 4 (> 2 produced): clamped to the start of the output.
+        // d = 2: bits 4, token (3 << 12) | 0 = 0x3000, length 3.
+        let input = [0x01, 0x04, 0xB0, 0x04, b'a', b'b', 0x00, 0x30];
+        let d = decompress_detailed(&input, 100).unwrap();
+        assert_eq!(d.data, b"ababa");
+        assert_eq!(d.bad_offsets, 1);
+        // A copy at the start of a second chunk reads the end of the first one (offset 3,
+        // length 3: d = 0, token 0x2000).
+        let input = [
+            0x01, 0x03, 0xB0, 0x00, b'a', b'b', b'c', 0x02, 0xB0, 0x01, 0x00, 0x20,
+        ];
+        let d = decompress_detailed(&input, 100).unwrap();
+        assert_eq!(d.data, b"abcabc");
+        assert_eq!(d.bad_offsets, 1);
+    }
+
+    #[test]
+    fn lenient_signatures() {
+        let mut input = vec![0x05, 0x03, 0xB0, 0x00, b'a', b'b', b'c'];
+        assert_eq!(decompress(&input, 100).unwrap(), b"abc");
+        input[0] = 0x01;
+        input[2] = 0x80; // chunk signature bits 000 instead of 011
+        let d = decompress_detailed(&input, 100).unwrap();
+        assert_eq!(d.data, b"abc");
+        assert_eq!(d.odd_chunk_signatures, 1);
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let text = b"Attribute VB_Name = \"Module1\"\r\n".repeat(500);
+        let packed = compress(&text);
+        for max in [0, 1, 100, 4096, 5000] {
+            let d = decompress_detailed(&packed, max).unwrap();
+            assert_eq!(d.data, &text[..max]);
+            assert!(d.hit_limit);
+            assert!(d.data.capacity() <= max, "{max}: {}", d.data.capacity());
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let mut text = Vec::new();
+        for i in 0..3000 {
+            text.extend_from_slice(format!("Dim v{i} As Long: v{i} = {}\r\n", i * 31).as_bytes());
+        }
+        for len in [0, 1, 7, 4095, 4096, 4097, 9000, text.len()] {
+            let packed = compress(&text[..len]);
+            assert_eq!(
+                decompress(&packed, usize::MAX).unwrap(),
+                &text[..len],
+                "{len}"
+            );
+        }
+        let noise: Vec<u8> = (0..10_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert_eq!(decompress(&compress(&noise), usize::MAX).unwrap(), noise);
+    }
+
+    #[test]
+    fn finds_sources_in_arbitrary_bytes() {
+        let a = b"Attribute VB_Name = \"A\"\r\nSub AutoOpen()\r\nEnd Sub\r\n".to_vec();
+        let b = b"Attribute VB_Name = \"B\"\r\nSub X()\r\nEnd Sub\r\n".to_vec();
+        let mut blob = vec![0xEEu8; 100];
+        blob.extend_from_slice(&compress(&a));
+        blob.extend_from_slice(&[0x00, 0x41, 0x74, 0x74]);
+        blob.extend_from_slice(&[0x11u8; 50]);
+        blob.extend_from_slice(&compress(&b));
+        let found = find_compressed_source_at(&blob, 1 << 20);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, 100);
+        assert!(found[0].1.starts_with(&a));
+        assert!(found[1].1.starts_with(&b));
+        // The total is bounded by max_out.
+        let found = find_compressed_source(&blob, 10);
+        assert_eq!(found, vec![a[..10].to_vec()]);
+        assert!(find_compressed_source(b"\x00Attribut", 100).is_empty());
+        assert!(find_compressed_source(&[], 100).is_empty());
+    }
+
+    /// Round trip on real module sources: decompress, recompress, decompress again.
+    #[test]
+    fn round_trip_real_modules() {
+        let mut checked = 0;
+        for (name, data) in crate::vba::tests::droppers().into_iter().take(10) {
+            let mut ole = crate::ole::OleFile::parse(&data).expect(&name);
+            let module_paths: Vec<String> = ole
+                .entries()
+                .iter()
+                .filter(|e| {
+                    e.is_stream
+                        && e.path.contains("/VBA/")
+                        && !e.path.contains("_VBA_")
+                        && !e.path.contains("__SRP")
+                        && !e.path.ends_with("/dir")
+                })
+                .map(|e| e.path.clone())
+                .collect();
+            for path in module_paths {
+                let stream = ole.read_stream(&path, 1 << 24).expect(&path);
+                for text in find_compressed_source(&stream, 1 << 24) {
+                    assert!(text.starts_with(b"Attribut"), "{path}");
+                    assert_eq!(
+                        decompress(&compress(&text), usize::MAX).unwrap(),
+                        text,
+                        "{path}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 20, "{checked}");
     }
 }

@@ -1,0 +1,47 @@
+//! Analysers: one per kind of node. Each takes a node and returns findings and children; none
+//! recurses by itself.
+
+pub(crate) mod exec;
+mod mail;
+mod ole;
+mod ooxml;
+mod vba;
+mod zip;
+
+use kensa_core::Finding;
+use kensa_formats::sniff::FileType;
+
+use crate::walk::{Child, Node};
+
+#[derive(Default)]
+pub(crate) struct Output {
+    pub findings: Vec<Finding>,
+    pub children: Vec<Child>,
+}
+
+pub(crate) fn dispatch(node: &Node<'_>) -> Output {
+    match node.kind {
+        FileType::Mail | FileType::Mbox => mail::analyse(node),
+        FileType::Zip => zip::analyse(node),
+        FileType::Ole => ole::analyse(node),
+        FileType::Pe | FileType::Lnk => exec::by_content(node),
+        FileType::SevenZip
+        | FileType::Rar
+        | FileType::Gzip
+        | FileType::Iso
+        | FileType::Vhd
+        | FileType::Vhdx
+        | FileType::OneNote
+        | FileType::ActiveMime => {
+            // Containers kensa cannot open yet: say so, never pass them as clean.
+            Output {
+                findings: vec![crate::walk::unscannable(
+                    node.loc,
+                    &format!("{} containers are not inspected yet", node.kind.name()),
+                )],
+                children: Vec::new(),
+            }
+        }
+        _ => Output::default(),
+    }
+}

@@ -1,0 +1,149 @@
+//! OLE / CFB files: encryption markers and VBA projects.
+
+use kensa_core::{Finding, Severity};
+use kensa_formats::ole::OleFile;
+use kensa_formats::{ovba, vba as vba_format};
+
+use super::{Output, vba};
+use crate::walk::{Node, unscannable};
+
+pub(crate) fn analyse(node: &Node<'_>) -> Output {
+    let mut out = Output::default();
+    let mut ole = match OleFile::parse(node.data) {
+        Ok(o) => o,
+        Err(e) => {
+            out.findings
+                .push(unscannable(node.loc, &format!("OLE: {e}")));
+            // The container is broken, but compressed VBA source may still be found in the bytes.
+            let sources =
+                ovba::find_compressed_source(node.data, node.budget.entry_cap().min(16 << 20));
+            let modules = sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| vba::Module {
+                    name: format!("carved-{}", i + 1),
+                    stream: format!("carved-{}", i + 1),
+                    source: String::from_utf8_lossy(&s).into_owned(),
+                })
+                .collect::<Vec<_>>();
+            out.findings.extend(vba::findings(node, &modules, &[], &[]));
+            return out;
+        }
+    };
+    encryption(node, &mut ole, &mut out);
+
+    let limits = vba_format::VbaLimits {
+        max_module_bytes: node.budget.entry_cap().min(16 << 20),
+        max_total_bytes: node.budget.entry_cap(),
+        ..vba_format::VbaLimits::default()
+    };
+    match vba_format::extract(&mut ole, &limits) {
+        Ok(projects) => {
+            for p in projects {
+                node.budget
+                    .spend(p.modules.iter().map(|m| m.source.len() as u64).sum());
+                if p.limit_hit {
+                    out.findings.push(unscannable(
+                        &node.loc.child(p.storage.clone()),
+                        "VBA project larger than the limits; not every module was read",
+                    ));
+                }
+                let modules: Vec<vba::Module> = p
+                    .modules
+                    .into_iter()
+                    .map(|m| vba::Module {
+                        name: m.name,
+                        stream: m.stream_path,
+                        source: m.source,
+                    })
+                    .collect();
+                out.findings.extend(vba::findings(
+                    node,
+                    &modules,
+                    &p.hidden_modules,
+                    &p.form_strings,
+                ));
+            }
+        }
+        Err(e) => out
+            .findings
+            .push(unscannable(node.loc, &format!("VBA: {e}"))),
+    }
+    out
+}
+
+/// Encrypted Office files (spec §2.5). Decryption is not attempted here: what is encrypted is
+/// reported as not inspected. The VBA storage of an RC4 .xls is not encrypted and is still read.
+fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+    let has = |name: &str| !ole.find_streams(name).is_empty();
+    let what = if has("EncryptionInfo") && has("EncryptedPackage") {
+        Some("encrypted OOXML package (MS-OFFCRYPTO)")
+    } else if has("EncryptedSummary") {
+        Some("encrypted PowerPoint document")
+    } else if word_encrypted(ole) {
+        Some("encrypted Word document (FIB fEncrypted)")
+    } else if excel_encrypted(ole) {
+        Some("encrypted Excel workbook (FILEPASS)")
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        out.findings.push(Finding::new(
+            "OFFICE_ENCRYPTED",
+            Severity::Info,
+            node.loc.clone(),
+            what,
+        ));
+        out.findings.push(unscannable(
+            node.loc,
+            &format!("{what}; password unknown, content not inspected"),
+        ));
+        if node.ctx.in_mail && node.ctx.password_in_body {
+            out.findings.push(Finding::new(
+                "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY",
+                Severity::Medium,
+                node.loc.clone(),
+                "encrypted document; the message states a password",
+            ));
+        }
+    }
+}
+
+fn word_encrypted(ole: &mut OleFile<'_>) -> bool {
+    let Some(path) = ole.find_streams("WordDocument").into_iter().next() else {
+        return false;
+    };
+    match ole.read_stream(&path, 16) {
+        Ok(fib) if fib.len() >= 12 => u16::from_le_bytes([fib[10], fib[11]]) & 0x0100 != 0,
+        _ => false,
+    }
+}
+
+/// FILEPASS (0x002F) among the first records of the workbook globals.
+fn excel_encrypted(ole: &mut OleFile<'_>) -> bool {
+    let path = ole
+        .find_streams("Workbook")
+        .into_iter()
+        .chain(ole.find_streams("Book"))
+        .next();
+    let Some(path) = path else {
+        return false;
+    };
+    let Ok(data) = ole.read_stream(&path, 64 << 10) else {
+        return false;
+    };
+    let mut pos = 0usize;
+    for _ in 0..200 {
+        let Some(h) = data.get(pos..pos + 4) else {
+            break;
+        };
+        let ty = u16::from_le_bytes([h[0], h[1]]);
+        let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+        match ty {
+            0x002F => return true,
+            0x0085 | 0x000A => break, // BOUNDSHEET or EOF: past where FILEPASS stands
+            _ => pos += 4 + len,
+        }
+    }
+    false
+}

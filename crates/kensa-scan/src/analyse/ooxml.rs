@@ -1,0 +1,213 @@
+//! OOXML and ODF packages: declared macro types, external relationships, encryption (ODF), and
+//! the members that are documents of their own (`vbaProject.bin`, embedded OLE and packages),
+//! found by content rather than by name.
+
+use std::sync::LazyLock;
+
+use kensa_core::{Finding, Severity};
+use kensa_formats::sniff::{self, FileType};
+use kensa_formats::zip::Zip;
+use regex::Regex;
+
+use super::Output;
+use crate::walk::{Child, Node, unscannable};
+
+const XML_CAP: usize = 4 << 20;
+
+pub(crate) fn is_package(z: &Zip<'_>) -> bool {
+    z.entries.iter().any(|e| {
+        e.name.eq_ignore_ascii_case("[Content_Types].xml")
+            || e.name == "mimetype"
+            || e.name.eq_ignore_ascii_case("META-INF/manifest.xml")
+    })
+}
+
+/// A cheap check on bytes: the local headers name an OOXML or ODF part near the start.
+pub(crate) fn looks_like_package(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(64 << 10)];
+    memchr::memmem::find(head, b"[Content_Types].xml").is_some()
+        || memchr::memmem::find(head, b"mimetypeapplication/vnd.oasis").is_some()
+}
+
+static RELATIONSHIP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?s)<(?:\w+:)?Relationship\b([^>]*)>").expect("static regex"));
+static ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("static regex"));
+
+pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
+    let entries = z.entries.clone();
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    let mut hyperlinks = Vec::new();
+    for e in entries.iter().filter(|e| !e.is_dir) {
+        let lower = e.name.to_ascii_lowercase();
+        if lower == "[content_types].xml" {
+            if let Some(xml) = read_text(node, z, e.index) {
+                let lx = xml.to_ascii_lowercase();
+                if let Some(t) = [
+                    "macroenabled",
+                    "vbaproject",
+                    "ms-excel.sheet.binary.macroenabled",
+                ]
+                .iter()
+                .find(|t| lx.contains(*t))
+                {
+                    out.findings.push(Finding::new(
+                        "OOXML_MACRO_ENABLED_TYPE",
+                        Severity::Info,
+                        node.loc.clone(),
+                        format!("[Content_Types].xml declares {t}"),
+                    ));
+                }
+            }
+        } else if lower == "meta-inf/manifest.xml" {
+            if let Some(xml) = read_text(node, z, e.index) {
+                if xml.contains("encryption-data") {
+                    out.findings.push(Finding::new(
+                        "OFFICE_ENCRYPTED",
+                        Severity::Info,
+                        node.loc.clone(),
+                        "ODF package with encrypted parts",
+                    ));
+                    out.findings.push(unscannable(
+                        node.loc,
+                        "encrypted ODF document, password unknown",
+                    ));
+                }
+            }
+        } else if lower.ends_with(".rels") {
+            if let Some(xml) = read_text(node, z, e.index) {
+                relationships(node, &e.name, &xml, out, &mut hyperlinks);
+            }
+        }
+        if e.size < 8 || e.encrypted {
+            continue;
+        }
+        // Test every member for an embedded document: the VBA project part may be renamed.
+        let Ok((head, _)) = z.read(e.index, None, 8) else {
+            continue;
+        };
+        let kind = sniff::sniff(&head);
+        if !matches!(kind, FileType::Ole | FileType::Zip) {
+            continue;
+        }
+        let cap = node.budget.entry_cap();
+        match z.read(e.index, None, cap) {
+            Ok((data, cut)) => {
+                if !node.budget.spend(data.len() as u64) {
+                    out.findings
+                        .push(unscannable(node.loc, "byte budget for this item used up"));
+                    return;
+                }
+                if cut {
+                    out.findings.push(unscannable(
+                        &node.loc.child(e.name.clone()),
+                        "part larger than the entry cap; only the start was inspected",
+                    ));
+                }
+                out.children.push(Child {
+                    name: e.name.clone(),
+                    data,
+                    ctx: ctx.clone(),
+                    via: None,
+                });
+            }
+            Err(err) => out.findings.push(unscannable(
+                &node.loc.child(e.name.clone()),
+                &err.to_string(),
+            )),
+        }
+    }
+    if !hyperlinks.is_empty() {
+        let n = hyperlinks.len();
+        hyperlinks.truncate(5);
+        out.findings.push(Finding::new(
+            "EXTERNAL_HYPERLINK",
+            Severity::Info,
+            node.loc.clone(),
+            format!("{n} external link(s): {}", hyperlinks.join(", ")),
+        ));
+    }
+}
+
+fn read_text(node: &Node<'_>, z: &mut Zip<'_>, index: usize) -> Option<String> {
+    let (data, _) = z
+        .read(index, None, XML_CAP.min(node.budget.entry_cap()))
+        .ok()?;
+    node.budget.spend(data.len() as u64);
+    Some(String::from_utf8_lossy(&data).into_owned())
+}
+
+/// External relationships (spec §2.13). Hyperlinks are collected and reported once, as info.
+fn relationships(
+    node: &Node<'_>,
+    part: &str,
+    xml: &str,
+    out: &mut Output,
+    hyperlinks: &mut Vec<String>,
+) {
+    for rel in RELATIONSHIP.captures_iter(xml).take(10_000) {
+        let mut ty = "";
+        let mut target = "";
+        let mut external = false;
+        for a in ATTR.captures_iter(&rel[1]) {
+            let v = a.get(2).or(a.get(3)).map_or("", |m| m.as_str());
+            match &a[1] {
+                "Type" => ty = v,
+                "Target" => target = v,
+                "TargetMode" => external = v.eq_ignore_ascii_case("External"),
+                _ => {}
+            }
+        }
+        if !external {
+            continue;
+        }
+        let kind = ty.rsplit('/').next().unwrap_or(ty);
+        let t = target.to_ascii_lowercase();
+        let remote = t.starts_with("http")
+            || t.starts_with("\\\\")
+            || t.starts_with("//")
+            || t.contains("@ssl");
+        let severity = match kind {
+            "hyperlink" | "externalLinkPath" => {
+                if hyperlinks.len() < 100 {
+                    hyperlinks.push(target.chars().take(200).collect());
+                }
+                continue;
+            }
+            "oleObject" if t.starts_with("mhtml:") || t.contains("!x-usc:") || t.ends_with('!') => {
+                Severity::Critical
+            }
+            "attachedTemplate" if !remote => Severity::Info,
+            "attachedTemplate" if is_ip_host(&t) || t.ends_with(".dotm") || !has_extension(&t) => {
+                Severity::Critical
+            }
+            "attachedTemplate" | "oleObject" | "frame" | "subDocument" => Severity::High,
+            _ => Severity::Info,
+        };
+        out.findings.push(Finding::new(
+            "EXTERNAL_RELATIONSHIP",
+            severity,
+            node.loc.child(part.to_string()),
+            format!("{kind} -> {}", target.chars().take(300).collect::<String>()),
+        ));
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url
+        .split_once("://")
+        .map_or(url.trim_start_matches('\\'), |(_, r)| r);
+    rest.split(['/', '\\', ':', '@']).next().unwrap_or("")
+}
+
+fn is_ip_host(url: &str) -> bool {
+    let h = host_of(url);
+    !h.is_empty() && h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok())
+}
+
+fn has_extension(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.rsplit(['/', '\\']).next().unwrap_or("");
+    last.contains('.') && !path.ends_with('/')
+}

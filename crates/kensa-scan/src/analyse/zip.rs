@@ -1,0 +1,216 @@
+//! ZIP archives: listing, bomb and inflation guards, decryption with the message's password
+//! candidates, members as children. OOXML/ODF packages go to `ooxml`.
+
+use kensa_core::{Finding, Severity};
+use kensa_formats::sniff::{self, FileType};
+use kensa_formats::zip::{Zip, ZipEntry, ZipError};
+
+use super::{Output, ooxml};
+use crate::walk::{Child, Node, PasswordSource, unscannable};
+
+/// Names that make an encrypted archive risky even when it cannot be opened (spec §2.6).
+const RISKY: &[&str] = &[
+    "doc", "docm", "xls", "xlsm", "xlsb", "js", "jse", "vbs", "vbe", "wsf", "hta", "lnk", "exe",
+    "dll", "scr", "iso", "img", "one", "bat", "cmd", "ps1",
+];
+
+pub(crate) fn analyse(node: &Node<'_>) -> Output {
+    let mut out = Output::default();
+    let limits = &node.budget.limits;
+    let mut z = match Zip::open(node.data, limits.max_members.saturating_mul(4)) {
+        Ok(z) => z,
+        Err(e) => {
+            out.findings
+                .push(unscannable(node.loc, &format!("ZIP: {e}")));
+            return out;
+        }
+    };
+    if z.prefix_bytes > 0 {
+        out.findings.push(Finding::new(
+            "TYPE_MISMATCH",
+            Severity::Info,
+            node.loc.clone(),
+            format!(
+                "{} bytes of other data before the ZIP archive",
+                z.prefix_bytes
+            ),
+        ));
+    }
+    if z.declared_entries > z.entries.len() {
+        out.findings.push(unscannable(
+            node.loc,
+            &format!(
+                "{} entries declared, first {} listed",
+                z.declared_entries,
+                z.entries.len()
+            ),
+        ));
+    }
+    for e in &z.entries {
+        if e.size > limits.ratio_min_size && e.ratio() > limits.max_ratio {
+            out.findings.push(Finding::new(
+                "INFLATED_FILE",
+                Severity::High,
+                node.loc.child(e.name.clone()),
+                format!(
+                    "{} bytes declared from {} compressed (ratio {}:1)",
+                    e.size,
+                    e.compressed_size,
+                    e.ratio()
+                ),
+            ));
+        }
+    }
+    if ooxml::is_package(&z) {
+        ooxml::analyse(node, &mut z, &mut out);
+        return out;
+    }
+
+    let files: Vec<ZipEntry> = z.entries.iter().filter(|e| !e.is_dir).cloned().collect();
+    let encrypted: Vec<&ZipEntry> = files.iter().filter(|e| e.encrypted).collect();
+    let mut password: Option<(String, PasswordSource)> = None;
+    if !encrypted.is_empty() {
+        let aes = encrypted.iter().any(|e| e.aes);
+        out.findings.push(Finding::new(
+            "ZIP_ENCRYPTED",
+            Severity::Info,
+            node.loc.clone(),
+            format!(
+                "{} of {} entries encrypted ({})",
+                encrypted.len(),
+                files.len(),
+                if aes { "WinZip AES" } else { "ZipCrypto" }
+            ),
+        ));
+        if node.ctx.in_mail && node.ctx.password_in_body {
+            out.findings.push(Finding::new(
+                "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY",
+                Severity::Medium,
+                node.loc.clone(),
+                "encrypted archive; the message states a password",
+            ));
+        }
+        password = find_password(node, &mut z, &encrypted);
+        match &password {
+            Some((pw, src)) => out.findings.push(Finding::new(
+                "ZIP_PASSWORD_RECOVERED",
+                Severity::Info,
+                node.loc.clone(),
+                format!("password \"{pw}\" (from {})", src.label()),
+            )),
+            None => {
+                let tried = node.ctx.passwords.len().min(try_limit(&encrypted));
+                out.findings.push(unscannable(
+                    node.loc,
+                    &format!("encrypted archive, password not found ({tried} candidates tried)"),
+                ));
+                let risky: Vec<&str> = encrypted
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .filter(|n| has_ext(n, RISKY))
+                    .take(10)
+                    .collect();
+                if !risky.is_empty() {
+                    out.findings.push(Finding::new(
+                        "ZIP_ENCRYPTED_RISKY_MEMBER",
+                        Severity::High,
+                        node.loc.clone(),
+                        risky.join(", "),
+                    ));
+                }
+            }
+        }
+    }
+
+    let via = password
+        .as_ref()
+        .map(|(_, src)| format!("password from {}", src.label()));
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    ctx.in_archive = true;
+    for e in files.iter().take(limits.max_members.saturating_add(1)) {
+        let pw = if e.encrypted {
+            match &password {
+                Some((p, _)) => Some(p.as_bytes()),
+                None => continue,
+            }
+        } else {
+            None
+        };
+        let cap = node.budget.entry_cap();
+        let (data, cut) = match z.read(e.index, pw, cap) {
+            Ok(r) => r,
+            Err(err) => {
+                out.findings.push(unscannable(
+                    &node.loc.child(e.name.clone()),
+                    &format!("{err}"),
+                ));
+                continue;
+            }
+        };
+        if !node.budget.spend(data.len() as u64) {
+            out.findings
+                .push(unscannable(node.loc, "byte budget for this item used up"));
+            break;
+        }
+        if cut {
+            out.findings.push(unscannable(
+                &node.loc.child(e.name.clone()),
+                &format!("larger than the {cap}-byte entry cap; only the start was inspected"),
+            ));
+        }
+        if sniff::sniff(&data).is_container()
+            && sniff::sniff(&data) == FileType::Zip
+            && !ooxml::looks_like_package(&data)
+        {
+            out.findings.push(Finding::new(
+                "ARCHIVE_NESTED",
+                Severity::Info,
+                node.loc.child(e.name.clone()),
+                "archive inside an archive",
+            ));
+        }
+        out.children.push(Child {
+            name: e.name.clone(),
+            data,
+            ctx: ctx.clone(),
+            via: via.clone(),
+        });
+    }
+    out
+}
+
+fn has_ext(name: &str, list: &[&str]) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| list.contains(&ext.trim().to_ascii_lowercase().as_str()))
+}
+
+fn try_limit(encrypted: &[&ZipEntry]) -> usize {
+    if encrypted.iter().any(|e| e.aes) {
+        20
+    } else {
+        100
+    }
+}
+
+/// Try the candidates on the smallest encrypted entry; a ZipCrypto hit is confirmed by the CRC of
+/// the whole entry (the header check alone accepts 1 wrong password in 256).
+fn find_password(
+    node: &Node<'_>,
+    z: &mut Zip<'_>,
+    encrypted: &[&ZipEntry],
+) -> Option<(String, PasswordSource)> {
+    let probe = encrypted.iter().min_by_key(|e| e.size)?.index;
+    let limit = try_limit(encrypted).min(node.budget.limits.max_password_tries.max(20));
+    for (pw, src) in node.ctx.passwords.iter().take(limit) {
+        if node.budget.timed_out() {
+            return None;
+        }
+        match z.read(probe, Some(pw.as_bytes()), node.budget.entry_cap()) {
+            Ok(_) => return Some((pw.clone(), *src)),
+            Err(ZipError::WrongPassword { .. }) => continue,
+            Err(_) => continue,
+        }
+    }
+    None
+}

@@ -1,0 +1,147 @@
+//! Where items come from: files, directories (recursive; Maildir folders are directories of
+//! messages), and mbox files (one item per message).
+
+use std::path::{Path, PathBuf};
+
+use kensa_core::Verdict;
+use kensa_formats::sniff::{self, FileType};
+
+use crate::report::ItemReport;
+use crate::walk::{ScanOptions, scan_bytes};
+
+/// An input could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: larger than {limit} bytes; not read")]
+    TooLarge { path: PathBuf, limit: u64 },
+}
+
+/// Largest file read into memory. Bigger files are reported as not inspected.
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Expand paths into the files to scan: files as given, directories walked recursively (sorted,
+/// symbolic links not followed). Errors are returned alongside, not fatal.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<ScanError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+    while let Some(p) = stack.pop() {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => match std::fs::read_dir(&p) {
+                Ok(rd) => {
+                    let mut children: Vec<PathBuf> =
+                        rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    children.sort();
+                    stack.extend(children.into_iter().rev());
+                }
+                Err(source) => errors.push(ScanError::Io { path: p, source }),
+            },
+            Ok(m) if m.is_file() => files.push(p),
+            Ok(m) if m.file_type().is_symlink() && paths.contains(&p) => files.push(p),
+            Ok(_) => {}
+            Err(source) => errors.push(ScanError::Io { path: p, source }),
+        }
+    }
+    (files, errors)
+}
+
+/// Scan one file: one report, or one per message for an mbox file holding several.
+pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
+    let shown = path.display().to_string();
+    let data = match read_bounded(path) {
+        Ok(d) => d,
+        Err(e) => return vec![ItemReport::failed(&shown, &e.to_string())],
+    };
+    if sniff::sniff(&data) == FileType::Mbox {
+        let messages = split_mbox(&data);
+        if messages.len() > 1 {
+            return messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| scan_bytes(&format!("{shown}#{}", i + 1), m, opts))
+                .collect();
+        }
+    }
+    vec![scan_bytes(&shown, &data, opts)]
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, ScanError> {
+    let io = |source| ScanError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(ScanError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// Split an mbox file into messages: a message starts at a `From ` line at the start of the file
+/// or after an empty line. Each slice keeps its `From ` line (the mail analyser drops it).
+pub fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
+    let mut starts = vec![0usize];
+    let mut pos = 0usize;
+    while let Some(i) = memchr::memmem::find(&data[pos..], b"\n\nFrom ") {
+        let at = pos + i + 2;
+        starts.push(at);
+        pos = at;
+    }
+    // CRLF files
+    if starts.len() == 1 {
+        pos = 0;
+        while let Some(i) = memchr::memmem::find(&data[pos..], b"\r\n\r\nFrom ") {
+            let at = pos + i + 4;
+            starts.push(at);
+            pos = at;
+        }
+    }
+    starts
+        .iter()
+        .zip(starts.iter().skip(1).chain(std::iter::once(&data.len())))
+        .map(|(&a, &b)| &data[a..b])
+        .filter(|m| !m.iter().all(u8::is_ascii_whitespace))
+        .collect()
+}
+
+impl ItemReport {
+    /// An item that could not be read at all: incomplete, with the error.
+    pub fn failed(path: &str, error: &str) -> ItemReport {
+        ItemReport {
+            path: path.to_string(),
+            kind: "unknown",
+            size: 0,
+            sha256: String::new(),
+            verdict: Verdict::Incomplete,
+            score: 0.0,
+            threshold: 0.0,
+            findings: Vec::new(),
+            error: Some(error.to_string()),
+            elapsed_ms: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_split() {
+        let data = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: one\n\nbody\nFrom inside a line\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: two\n\nbody2\n";
+        let parts = split_mbox(data);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].ends_with(b"From inside a line\n\n"));
+        assert!(parts[1].starts_with(b"From c@d"));
+    }
+}
