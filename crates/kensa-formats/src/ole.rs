@@ -365,15 +365,101 @@ impl<'a> OleFile<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    //! Also home of the corpus helpers the `ovba` and `vba` tests use.
     use super::*;
+    use crate::vba::{VbaLimits, extract};
+    use std::io::Read;
+
+    const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+
+    pub(crate) fn corpus(rel: &str) -> Vec<u8> {
+        let path = format!("{CORPUS}/{rel}");
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Every file member of a ZIP, read in memory (decrypted with `password` when given).
+    fn zip_members(bytes: &[u8], password: Option<&[u8]>) -> Vec<(String, Vec<u8>)> {
+        let mut zip = ::zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+        let mut out = Vec::new();
+        for i in 0..zip.len() {
+            let mut f = match password {
+                Some(pw) => zip.by_index_decrypt(i, pw),
+                None => zip.by_index(i),
+            }
+            .expect("member");
+            let name = f.name().map(|n| n.to_string()).unwrap_or_default();
+            let mut data = Vec::new();
+            (&mut f)
+                .take(64 << 20)
+                .read_to_end(&mut data)
+                .expect("read");
+            out.push((name, data));
+        }
+        out
+    }
+
+    /// The OLE member of an OOXML package, found by its magic.
+    pub(crate) fn ole_in_zip(bytes: &[u8]) -> Option<Vec<u8>> {
+        zip_members(bytes, None)
+            .into_iter()
+            .map(|(_, d)| d)
+            .find(|d| is_ole(d))
+    }
+
+    /// The 50 droppers as (sha256, OLE bytes), in memory only: the .docm gives its vbaProject.bin.
+    pub(crate) fn droppers() -> Vec<(String, Vec<u8>)> {
+        let zip = corpus("office/emotet-droppers-2019-06.zip");
+        zip_members(&zip, Some(b"infected"))
+            .into_iter()
+            .filter(|(n, _)| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|(n, d)| match is_ole(&d) {
+                true => (n, d),
+                false => {
+                    let ole = ole_in_zip(&d).unwrap_or_else(|| panic!("{n}: no OLE member"));
+                    (n, ole)
+                }
+            })
+            .collect()
+    }
 
     fn dropper(prefix: &str) -> Vec<u8> {
-        crate::vba::tests::droppers()
+        droppers()
             .into_iter()
             .find(|(n, _)| n.starts_with(prefix))
             .map(|(_, d)| d)
             .expect(prefix)
+    }
+
+    #[test]
+    fn calamine_xls_files_stay_within_limits() {
+        let limits = VbaLimits {
+            max_module_bytes: 64 << 10,
+            max_total_bytes: 256 << 10,
+            max_modules: 8,
+        };
+        let mut seen = 0;
+        for entry in std::fs::read_dir(format!("{CORPUS}/office/calamine")).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "xls") {
+                continue;
+            }
+            seen += 1;
+            let data = std::fs::read(&path).expect("read");
+            let Ok(mut ole) = OleFile::parse(&data) else {
+                continue;
+            };
+            for e in ole.entries().to_vec() {
+                let _ = ole.read_stream(&e.path, 1 << 20);
+            }
+            let projects = extract(&mut ole, &limits).expect("extract");
+            let modules = projects.iter().flat_map(|p| &p.modules);
+            assert!(modules.clone().count() <= limits.max_modules, "{path:?}");
+            // Decoding may turn one byte into up to 3 bytes of UTF-8.
+            let bytes: usize = modules.map(|m| m.source.len()).sum();
+            assert!(bytes <= limits.max_total_bytes * 3, "{path:?}");
+        }
+        assert!(seen >= 30, "only {seen} .xls files");
     }
 
     #[test]
@@ -473,5 +559,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Parse + extract on 2000 deterministic mutations of a real dropper (KENSA_FUZZ_ROUNDS for more).
+    #[test]
+    fn mutated_dropper_never_panics() {
+        let data = dropper("fc3a2f00");
+        let limits = VbaLimits {
+            max_module_bytes: 1 << 20,
+            max_total_bytes: 4 << 20,
+            max_modules: 64,
+        };
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let rounds: u32 = std::env::var("KENSA_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(2000);
+        let mut opened = 0;
+        for round in 0..rounds {
+            let mut v = data.clone();
+            let len = v.len() as u64;
+            match round % 4 {
+                // Truncation anywhere.
+                0 => v.truncate((next() % len) as usize),
+                // Bit flips in the header.
+                1 => {
+                    for _ in 0..=(next() % 4) {
+                        v[(next() % 512) as usize] ^= 1 << (next() % 8);
+                    }
+                }
+                // Bit flips anywhere.
+                2 => {
+                    for _ in 0..=(next() % 16) {
+                        let at = (next() % len) as usize;
+                        v[at] ^= 1 << (next() % 8);
+                    }
+                }
+                // A random or special u32 written at an aligned offset (sector ids, sizes).
+                _ => {
+                    let at = (next() % (len / 4)) as usize * 4;
+                    let value = match next() % 4 {
+                        0 => 0xFFFF_FFFEu32,
+                        1 => 0xFFFF_FFFF,
+                        2 => (next() % 512) as u32,
+                        _ => next() as u32,
+                    };
+                    v[at..at + 4].copy_from_slice(&value.to_le_bytes());
+                }
+            }
+            if let Ok(mut ole) = OleFile::parse(&v) {
+                opened += 1;
+                let _ = extract(&mut ole, &limits);
+            }
+        }
+        assert!(opened > 100, "only {opened} variants opened");
     }
 }

@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn round_trip_real_modules() {
         let mut checked = 0;
-        for (name, data) in crate::vba::tests::droppers().into_iter().take(10) {
+        for (name, data) in crate::ole::tests::droppers().into_iter().take(10) {
             let mut ole = crate::ole::OleFile::parse(&data).expect(&name);
             let module_paths: Vec<String> = ole
                 .entries()

@@ -193,17 +193,7 @@ pub fn is_reply_subject(subject: &str) -> bool {
         "転送",
     ];
     let s: String = clip(subject, 1024).nfkc().collect();
-    let mut rest = s.trim_start();
-    for _ in 0..8 {
-        // Skip a list tag such as "[Exmh]".
-        if let Some(after) = rest.strip_prefix('[')
-            && let Some(close) = after.find(']').filter(|&k| k <= 64)
-        {
-            rest = after[close + 1..].trim_start();
-            continue;
-        }
-        break;
-    }
+    let rest = s.trim_start();
     PREFIXES.iter().any(|p| {
         if !starts_with_ci(rest, p) {
             return false;
@@ -466,7 +456,8 @@ fn quoted_sender_mismatch(
     if want.is_empty() {
         return None;
     }
-    let want_addr = fold(sender_addr);
+    let want_org = domain_of(sender_addr);
+    let want_org = want_org.as_deref().map(org_domain);
     let text = clip(text, MAX_TEXT);
     let lines: Vec<&str> = text.lines().collect();
     for (i, raw) in lines.iter().enumerate() {
@@ -479,7 +470,8 @@ fn quoted_sender_mismatch(
             None => on_wrote_mailbox(line, lines.get(i + 1).copied()),
         };
         let Some((name, addr)) = found else { continue };
-        if fold_name(&name) == want && fold(&addr) != want_addr {
+        let org = domain_of(&addr);
+        if fold_name(&name) == want && org.as_deref().map(org_domain) != want_org {
             return Some((name, addr));
         }
     }
@@ -514,4 +506,325 @@ fn strip_label(line: &str) -> Option<&str> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SignalKind::*;
+    use mail_parser::{Address, MessageParser, PartType};
+
+    fn addr(name: &str, address: &str) -> MailAddr {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        MailAddr {
+            name: some(name),
+            address: some(address),
+        }
+    }
+
+    /// Kinds for From, To, Reply-To, subject (no threading headers), Message-ID, body.
+    fn kinds(
+        from: MailAddr,
+        to: &str,
+        reply_to: &str,
+        subject: &str,
+        mid: &str,
+        text: &str,
+    ) -> Vec<SignalKind> {
+        let to = [addr("", to)];
+        let reply_to = addr("", reply_to);
+        let facts = MailFacts {
+            from: Some(&from),
+            to: &to,
+            cc: &[],
+            reply_to: reply_to.address.is_some().then_some(&reply_to),
+            subject,
+            has_in_reply_to: false,
+            has_references: false,
+            message_id: (!mid.is_empty()).then_some(mid),
+            text,
+        };
+        signals(&facts).into_iter().map(|s| s.kind).collect()
+    }
+
+    fn from_kinds(name: &str, address: &str) -> Vec<SignalKind> {
+        kinds(
+            addr(name, address),
+            "user@example.co.jp",
+            "",
+            "hello",
+            "",
+            "",
+        )
+    }
+
+    #[test]
+    fn display_name_address() {
+        let mismatch = [DisplayNameAddressMismatch];
+        let both = [DisplayNameAddressMismatch, DisplayNameRecipientDomain];
+        assert_eq!(from_kinds("tanaka@example.co.jp", "x@other.tld"), both);
+        assert_eq!(
+            from_kinds("\"Company@Name\"", "info@evil.example"),
+            mismatch
+        );
+        assert_eq!(
+            from_kinds("ｂｏｓｓ＠ｂａｎｋ．ｃｏｍ", "x@evil.example"),
+            mismatch
+        );
+        // Must not fire: the same address (case, full-width, Cyrillic а), no `@`, a bare handle.
+        assert!(from_kinds("Bob@Example.com", "bob@example.com").is_empty());
+        assert!(from_kinds("ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ", "bob@example.com").is_empty());
+        assert!(from_kinds("bоb@exаmple.com", "bob@example.com").is_empty());
+        assert!(from_kinds("Bob Smith", "bob@x.com").is_empty());
+        assert!(from_kinds("@bob on Twitter", "bob@x.com").is_empty());
+        let facts = MailFacts {
+            from: Some(&addr("a@b.c", "")),
+            to: &[],
+            cc: &[],
+            reply_to: None,
+            subject: "",
+            has_in_reply_to: false,
+            has_references: false,
+            message_id: None,
+            text: "",
+        };
+        assert!(signals(&facts).is_empty());
+    }
+
+    #[test]
+    fn display_name_recipient_domain() {
+        assert_eq!(
+            from_kinds("Example Corp Support", "help@evil.tld"),
+            [DisplayNameRecipientDomain]
+        );
+        assert_eq!(
+            from_kinds("EXAMPLE.CO.JP 総務部", "soumu@evil.tld"),
+            [DisplayNameRecipientDomain]
+        );
+        assert_eq!(
+            from_kinds("еxample IT", "it@evil.tld"),
+            [DisplayNameRecipientDomain]
+        );
+        assert!(from_kinds("Example HR", "hr@mail.example.co.jp").is_empty());
+        assert!(from_kinds("Examples and more", "news@evil.tld").is_empty());
+        let gmail = kinds(
+            addr("Gmail Team", "x@other.tld"),
+            "u@gmail.com",
+            "",
+            "",
+            "",
+            "",
+        );
+        assert!(gmail.is_empty());
+        assert_eq!(org_domain("mail.example.co.jp"), "example.co.jp");
+        assert_eq!(org_domain("lists.sourceforge.net"), "sourceforge.net");
+        assert_eq!(org_label("localhost"), "localhost");
+    }
+
+    #[test]
+    fn reply_subjects() {
+        let yes = [
+            "RE: invoice",
+            "Re[2]: x",
+            "Re(3): x",
+            "Re^2: x",
+            "ＲＥ：請求書",
+            "AW: WG: Angebot",
+            "[Exmh] Re: bug",
+            "回复：你好",
+            "转发: 文件",
+            "返信: 資料",
+            "転送：資料",
+            "Odp: x",
+            "TR : document",
+            "SV: Re: x",
+            "VS: x",
+            "RV: x",
+            "Fwd: news",
+            "fw: x",
+        ];
+        for s in yes {
+            assert!(is_reply_subject(s), "{s:?}");
+        }
+        for s in [
+            "Review: x",
+            "Reply needed",
+            "Fwd news",
+            "Re x",
+            "Trade: x",
+            "",
+            "[x]",
+            "re",
+        ] {
+            assert!(!is_reply_subject(s), "{s:?}");
+        }
+        let fake = kinds(
+            addr("", "a@b.example"),
+            "c@d.example",
+            "",
+            "RE: invoice",
+            "",
+            "",
+        );
+        assert_eq!(fake, [FakeReply]);
+        let to = [addr("", "c@d.example")];
+        let mut facts = MailFacts {
+            from: None,
+            to: &to,
+            cc: &[],
+            reply_to: None,
+            subject: "Re: invoice",
+            has_in_reply_to: true,
+            has_references: false,
+            message_id: None,
+            text: "",
+        };
+        assert!(signals(&facts).is_empty());
+        (facts.has_in_reply_to, facts.has_references) = (false, true);
+        assert!(signals(&facts).is_empty());
+    }
+
+    #[test]
+    fn quoted_sender() {
+        let from = || addr("Taro Yamada", "taro@evil.tld");
+        let quotes = [
+            "Thanks\n\n-----Original Message-----\nFrom: Taro Yamada <taro@example.co.jp>\nSent: x\n",
+            "ok\n> From: \"taro  yamada\" <taro@example.co.jp>\n",
+            "ok\n*From:* Taro Yamada [mailto:taro@example.co.jp]\n*Sent:* x\n",
+            "On Mon, 1 Jan 2024, Taro Yamada <taro@example.co.jp> wrote:\n> hi\n",
+            "On Mon, 1 Jan 2024 at 10:00, Taro Yamada <taro@example.co.jp>\nwrote:\n> hi\n",
+        ];
+        for text in quotes {
+            assert_eq!(
+                kinds(from(), "u@x.example", "", "", "", text),
+                [QuotedSenderMismatch],
+                "{text:?}"
+            );
+        }
+        let jp = "了解です\n\n差出人: 山田 太郎 <yamada@example.co.jp>\n送信日時: 2024年5月1日\n";
+        let got = kinds(
+            addr("山田 太郎", "yamada@evil.tld"),
+            "u@x.example",
+            "",
+            "",
+            "",
+            jp,
+        );
+        assert_eq!(got, [QuotedSenderMismatch]);
+        // Must not fire: same address, another name, no address, no display name.
+        let same = "From: Taro Yamada <TARO@evil.tld>\nOn Mon, Taro Yamada wrote:\n";
+        assert!(kinds(from(), "u@x.example", "", "", "", same).is_empty());
+        let other = "From: Hanako Yamada <hanako@example.co.jp>\n";
+        assert!(kinds(from(), "u@x.example", "", "", "", other).is_empty());
+        let plain = addr("", "taro@evil.tld");
+        assert!(kinds(plain, "u@x.example", "", "", "", quotes[0]).is_empty());
+    }
+
+    #[test]
+    fn message_id_and_reply_to() {
+        let evil = || addr("", "x@evil.tld");
+        let mid = "20190301123456.2019010112345@example.co.jp";
+        assert_eq!(
+            kinds(evil(), "a@example.co.jp", "", "", mid, ""),
+            [MessageIdRecipientDomain]
+        );
+        let inside = addr("", "b@mail.example.co.jp");
+        assert!(kinds(inside, "a@example.co.jp", "", "", mid, "").is_empty());
+        assert!(kinds(evil(), "a@example.co.jp", "", "", "<1@evil.tld>", "").is_empty());
+        assert_eq!(
+            kinds(evil(), "a@b.example", "y@gmail.com", "", "", ""),
+            [ReplyToMismatch]
+        );
+        assert!(kinds(evil(), "a@b.example", "y@lists.evil.tld", "", "", "").is_empty());
+    }
+
+    fn mail_addrs(a: Option<&Address<'_>>) -> Vec<MailAddr> {
+        let one = |a: &mail_parser::Addr<'_>| MailAddr {
+            name: a.name.as_deref().map(str::to_string),
+            address: a.address.as_deref().map(str::to_string),
+        };
+        a.map(|a| a.iter().map(one).collect()).unwrap_or_default()
+    }
+
+    fn signals_of(bytes: &[u8]) -> Option<Vec<Signal>> {
+        let msg = MessageParser::default().parse(bytes)?;
+        let (from, to, cc) = (
+            mail_addrs(msg.from()),
+            mail_addrs(msg.to()),
+            mail_addrs(msg.cc()),
+        );
+        let reply_to = mail_addrs(msg.reply_to());
+        let text = msg
+            .text_bodies()
+            .chain(msg.html_bodies())
+            .find_map(|p| match &p.body {
+                PartType::Text(t) => Some(t.to_string()),
+                PartType::Html(h) => Some(crate::password::html_to_text(h)),
+                _ => None,
+            });
+        let facts = MailFacts {
+            from: from.first(),
+            to: &to,
+            cc: &cc,
+            reply_to: reply_to.first(),
+            subject: msg.subject().unwrap_or_default(),
+            has_in_reply_to: msg.header_raw("In-Reply-To").is_some(),
+            has_references: msg.header_raw("References").is_some(),
+            message_id: msg.message_id(),
+            text: text.as_deref().unwrap_or_default(),
+        };
+        Some(signals(&facts))
+    }
+
+    fn corpus(rel: &str) -> std::path::PathBuf {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        root.join("../../../shared/corpus").join(rel)
+    }
+
+    #[test]
+    fn spamassassin_spoof1() {
+        let bytes = std::fs::read(corpus("mail/spamassassin-tests/spam/fromnamespoof/spoof1"))
+            .expect("spoof1");
+        let found = signals_of(&bytes).expect("parse");
+        let kinds: Vec<SignalKind> = found.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                DisplayNameAddressMismatch,
+                DisplayNameRecipientDomain,
+                ReplyToMismatch
+            ]
+        );
+        assert!(
+            found[0].evidence.contains("test@example.com")
+                && found[0].evidence.contains("test1@gmail.com")
+        );
+    }
+
+    #[test]
+    fn easy_ham_counts() {
+        let dir = corpus("mail/spamassassin-public/easy-ham-1");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("easy-ham-1")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.retain(|p| p.extension().is_some_and(|x| x == "txt"));
+        files.sort();
+        let mut counts = std::collections::BTreeMap::new();
+        for path in &files {
+            for s in signals_of(&std::fs::read(path).expect("read")).unwrap_or_default() {
+                *counts.entry(s.kind).or_insert(0usize) += 1;
+                if !matches!(s.kind, FakeReply | ReplyToMismatch) {
+                    eprintln!("{}: {:?}: {}", path.display(), s.kind, s.evidence);
+                }
+            }
+        }
+        eprintln!("easy-ham-1 ({} messages): {counts:?}", files.len());
+        let count = |k| counts.get(&k).copied().unwrap_or(0);
+        assert_eq!(files.len(), 2500);
+        assert!(count(DisplayNameAddressMismatch) <= 15);
+        assert!((80..=150).contains(&count(FakeReply)));
+        assert!(count(DisplayNameRecipientDomain) <= 10);
+    }
 }

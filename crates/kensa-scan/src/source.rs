@@ -92,18 +92,15 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ScanError> {
 pub fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
     let mut starts = vec![0usize];
     let mut pos = 0usize;
-    while let Some(i) = memchr::memmem::find(&data[pos..], b"\n\nFrom ") {
-        let at = pos + i + 2;
-        starts.push(at);
+    while let Some(i) = memchr::memmem::find(&data[pos..], b"\nFrom ") {
+        let at = pos + i + 1;
         pos = at;
-    }
-    // CRLF files
-    if starts.len() == 1 {
-        pos = 0;
-        while let Some(i) = memchr::memmem::find(&data[pos..], b"\r\n\r\nFrom ") {
-            let at = pos + i + 4;
+        // A separator follows an empty line and is itself followed by a header block; a body line
+        // that happens to begin with "From " (unescaped, as in many single-message files) is not.
+        let after_blank = data[..at - 1].ends_with(b"\n") || data[..at - 1].ends_with(b"\n\r");
+        let head = &data[at..data.len().min(at + 4096)];
+        if after_blank && sniff::sniff(head) == FileType::Mbox {
             starts.push(at);
-            pos = at;
         }
     }
     starts
@@ -138,10 +135,10 @@ mod tests {
 
     #[test]
     fn mbox_split() {
-        let data = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: one\n\nbody\nFrom inside a line\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: two\n\nbody2\n";
+        let data = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: one\nTo: x@y\n\nbody\n\nFrom the desk of a body line\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: two\nTo: x@y\n\nbody2\n";
         let parts = split_mbox(data);
         assert_eq!(parts.len(), 2);
-        assert!(parts[0].ends_with(b"From inside a line\n\n"));
+        assert!(parts[0].ends_with(b"From the desk of a body line\n\n"));
         assert!(parts[1].starts_with(b"From c@d"));
     }
 }

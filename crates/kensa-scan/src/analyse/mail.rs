@@ -134,7 +134,7 @@ fn signal_findings(node: &Node<'_>, mail: &Mail, out: &mut Output) {
             SignalKind::DisplayNameRecipientDomain => {
                 ("DISPLAY_NAME_RECIPIENT_DOMAIN", Severity::Medium)
             }
-            SignalKind::QuotedSenderMismatch => ("QUOTED_SENDER_MISMATCH", Severity::Medium),
+            SignalKind::QuotedSenderMismatch => ("QUOTED_SENDER_MISMATCH", Severity::Low),
             SignalKind::FakeReply => ("FAKE_REPLY", Severity::Low),
             SignalKind::MessageIdRecipientDomain => ("MESSAGE_ID_RECIPIENT_DOMAIN", Severity::Low),
             SignalKind::ReplyToMismatch => ("REPLY_TO_MISMATCH", Severity::Info),

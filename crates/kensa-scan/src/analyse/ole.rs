@@ -113,8 +113,8 @@ fn word_encrypted(ole: &mut OleFile<'_>) -> bool {
     let Some(path) = ole.find_streams("WordDocument").into_iter().next() else {
         return false;
     };
-    match ole.read_stream(&path, 16) {
-        Ok(fib) if fib.len() >= 12 => u16::from_le_bytes([fib[10], fib[11]]) & 0x0100 != 0,
+    match ole.read_stream_prefix(&path, 16) {
+        Ok((fib, _)) if fib.len() >= 12 => u16::from_le_bytes([fib[10], fib[11]]) & 0x0100 != 0,
         _ => false,
     }
 }
@@ -129,7 +129,7 @@ fn excel_encrypted(ole: &mut OleFile<'_>) -> bool {
     let Some(path) = path else {
         return false;
     };
-    let Ok(data) = ole.read_stream(&path, 64 << 10) else {
+    let Ok((data, _)) = ole.read_stream_prefix(&path, 64 << 10) else {
         return false;
     };
     let mut pos = 0usize;
