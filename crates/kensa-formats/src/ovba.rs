@@ -31,6 +31,11 @@ const BACKTRACK_WINDOW: usize = 64;
 /// Within how many decoded bytes `Attribut` must appear for a carved container to count.
 const ATTRIBUT_NEAR_START: usize = 256;
 
+/// Most candidate starts [`find_compressed_source`] tries per call, and the input each trial may
+/// read: hostile data full of `\x00Attribut` costs at most 4096 × 16 KiB of decoding.
+const MAX_PROBES: usize = 4096;
+const PROBE_INPUT: usize = 16 * 1024;
+
 /// Errors of [`decompress`]: only a container that cannot start is an error; damage further in
 /// yields the bytes decoded up to it (see [`Decompressed`]).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -118,8 +123,8 @@ impl Sink {
         let left = self.max.saturating_sub(self.buf.len());
         let take = bytes.len().min(left);
         let part = bytes.get(..take).unwrap_or_default();
-        self.buf
-            .reserve_exact(take.saturating_sub(self.buf.capacity() - self.buf.len()));
+        // No-op when there is room already; never reserves past `max`.
+        self.buf.reserve_exact(take);
         self.buf.extend_from_slice(part);
         take == bytes.len()
     }
@@ -287,7 +292,8 @@ pub fn find_compressed_source_at(data: &[u8], max_out: usize) -> Vec<(usize, Vec
     let mut resume = 0usize;
     let finder = memchr::memmem::Finder::new(NEEDLE);
     let mut search_from = 0usize;
-    while found.len() < MAX_FOUND_CONTAINERS && budget > 0 {
+    let mut probes = MAX_PROBES;
+    while found.len() < MAX_FOUND_CONTAINERS && budget > 0 && probes > 0 {
         let Some(rest) = data.get(search_from..) else {
             break;
         };
@@ -296,7 +302,7 @@ pub fn find_compressed_source_at(data: &[u8], max_out: usize) -> Vec<(usize, Vec
         };
         let hit = search_from + rel;
         search_from = hit + 1;
-        if let Some((start, res)) = container_before(data, hit, resume, budget) {
+        if let Some((start, res)) = container_before(data, hit, resume, budget, &mut probes) {
             budget = budget.saturating_sub(res.data.len());
             resume = start.saturating_add(res.consumed.max(1));
             search_from = search_from.max(resume);
@@ -314,10 +320,13 @@ fn container_before(
     hit: usize,
     floor: usize,
     budget: usize,
+    probes: &mut usize,
 ) -> Option<(usize, Decompressed)> {
-    let probe = |start: usize, exact: bool| -> Option<Decompressed> {
+    let mut probe = |start: usize, exact: bool| -> Option<Decompressed> {
+        *probes = probes.checked_sub(1)?;
         let slice = data.get(start..)?;
-        let head = decode(slice, ATTRIBUT_NEAR_START + 8, true).ok()?;
+        let head_input = slice.get(..PROBE_INPUT).unwrap_or(slice);
+        let head = decode(head_input, ATTRIBUT_NEAR_START + 8, true).ok()?;
         let ok = if exact {
             head.data.starts_with(b"Attribut")
         } else {
@@ -354,11 +363,11 @@ fn container_before(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A plain greedy MS-OVBA compressor, for tests only.
-    fn compress(data: &[u8]) -> Vec<u8> {
+    pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
         let mut out = vec![0x01];
         for chunk in data.chunks(CHUNK_MAX) {
             let mut body: Vec<u8> = Vec::new();

@@ -10,7 +10,7 @@
 //! Whatever was odd and tolerated goes to [`VbaProject::anomalies`]. PowerPoint 97-2003 and XLM are
 //! out of scope.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use encoding_rs::Encoding;
 use thiserror::Error;
@@ -26,6 +26,8 @@ const MAX_FORM_STRINGS: usize = 10_000;
 const MAX_PROJECTS: usize = 256;
 /// Most anomalies kept per project.
 const MAX_ANOMALIES: usize = 1_000;
+/// Most module records taken from `dir` (PROJECTMODULES is a u16).
+const MAX_DIR_MODULES: usize = 0xFFFF;
 
 /// Module type from the `dir` stream (MODULETYPE record 0x21 or 0x22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +256,10 @@ pub fn parse_dir(data: &[u8], stream: &str) -> Result<DirInfo, VbaError> {
                 terminated = true;
                 break;
             }
+            (0x19, _) if info.modules.len() >= MAX_DIR_MODULES => {
+                failure = Some((body - 6, format!("more than {MAX_DIR_MODULES} modules")));
+                break;
+            }
             (0x19, _) => {
                 info.modules.extend(cur.take());
                 cur = Some(DirModule {
@@ -311,6 +317,8 @@ struct Run<'l> {
     limits: &'l VbaLimits,
     bytes_left: usize,
     modules_left: usize,
+    /// Stream bytes still to be read: entries of a hostile file may share one sector chain.
+    read_left: usize,
 }
 
 fn note(p: &mut VbaProject, what: String) {
@@ -321,22 +329,31 @@ fn note(p: &mut VbaProject, what: String) {
 
 fn limit(p: &mut VbaProject, what: String) {
     p.limit_hit = true;
-    note(p, format!("limit: {what}"));
+    let what = format!("limit: {what}");
+    if !p.anomalies.contains(&what) {
+        note(p, what);
+    }
 }
 
 impl Run<'_> {
     /// Reads the first `max_module_bytes` of a stream. Only a panic of the OLE reader is passed
     /// up; other failures become anomalies.
     fn read(
-        &self,
+        &mut self,
         ole: &mut OleFile<'_>,
         path: &str,
         p: &mut VbaProject,
     ) -> Result<Option<Vec<u8>>, VbaError> {
-        let max = self.limits.max_module_bytes;
+        let max = self.limits.max_module_bytes.min(self.read_left);
+        if max == 0 {
+            let total = self.limits.max_total_bytes.saturating_mul(4);
+            limit(p, format!("more than {total} stream bytes read"));
+            return Ok(None);
+        }
         let stream = path.to_string();
         match ole.read_stream_prefix(path, max) {
             Ok((data, cut)) => {
+                self.read_left = self.read_left.saturating_sub(data.len());
                 if cut {
                     limit(
                         p,
@@ -353,16 +370,19 @@ impl Run<'_> {
         }
     }
 
-    /// Takes one module's source from the budget; false (with a note) when it is spent.
-    fn take(&mut self, p: &mut VbaProject, len: usize) -> bool {
-        if self.modules_left == 0 || self.bytes_left == 0 {
+    /// True (with a note) when no more modules or source bytes may be taken.
+    fn spent(&self, p: &mut VbaProject) -> bool {
+        let spent = self.modules_left == 0 || self.bytes_left == 0;
+        if spent {
             let (m, b) = (self.limits.max_modules, self.limits.max_total_bytes);
-            limit(p, format!("budget of {m} modules / {b} bytes spent"));
-            return false;
+            limit(p, format!("budget of {m} modules / {b} source bytes spent"));
         }
-        self.modules_left -= 1;
+        spent
+    }
+
+    fn take(&mut self, len: usize) {
+        self.modules_left = self.modules_left.saturating_sub(1);
         self.bytes_left = self.bytes_left.saturating_sub(len);
-        true
     }
 
     fn max_source(&self) -> usize {
@@ -377,6 +397,7 @@ pub fn extract(ole: &mut OleFile<'_>, limits: &VbaLimits) -> Result<Vec<VbaProje
         limits,
         bytes_left: limits.max_total_bytes,
         modules_left: limits.max_modules,
+        read_left: limits.max_total_bytes.saturating_mul(4),
     };
     let mut projects = Vec::new();
     for vba in find_vba_storages(ole) {
@@ -456,7 +477,7 @@ fn read_dir(
     ole: &mut OleFile<'_>,
     path: &str,
     p: &mut VbaProject,
-    run: &Run<'_>,
+    run: &mut Run<'_>,
 ) -> Result<Option<DirInfo>, VbaError> {
     let Some(raw) = run.read(ole, path, p)? else {
         return Ok(None);
@@ -518,6 +539,12 @@ fn extract_listed(
     let enc = encoding_for_codepage(p.codepage);
     let utf16 = |b: &Option<Vec<u8>>| b.as_deref().map(|b| decode(b, encoding_rs::UTF_16LE));
     info.anomalies.into_iter().for_each(|a| note(p, a));
+    // First stream of each lower-cased name (streams are few, modules may be many).
+    let by_name: HashMap<String, &String> = streams
+        .iter()
+        .rev()
+        .map(|s| (base_name(s).to_lowercase(), s))
+        .collect();
     let mut listed = Vec::new();
     for m in &info.modules {
         let ascii_name = decode(&m.name, enc);
@@ -525,6 +552,9 @@ fn extract_listed(
             .filter(|u| !u.is_empty())
             .unwrap_or(ascii_name.clone());
         listed.push(vec![name.clone(), ascii_name]);
+        if run.spent(p) {
+            continue;
+        }
         let (unicode, ascii) = (
             utf16(&m.stream_name_unicode),
             m.stream_name.as_ref().map(|b| decode(b, enc)),
@@ -540,12 +570,7 @@ fn extract_listed(
         let found = [unicode, ascii, Some(name.clone())]
             .iter()
             .flatten()
-            .find_map(|c| {
-                streams
-                    .iter()
-                    .find(|s| eq_ignore_case(base_name(s), c))
-                    .cloned()
-            });
+            .find_map(|c| by_name.get(&c.to_lowercase()).map(|s| s.to_string()));
         let Some(path) = found else {
             note(p, format!("module {name:?}: stream missing"));
             continue;
@@ -555,13 +580,15 @@ fn extract_listed(
             continue;
         };
         match module_source(&data, m.offset, run.max_source(), &path, p) {
-            Some(src) if run.take(p, src.len()) => p.modules.push(VbaModule {
-                name,
-                stream_path: path,
-                kind: m.kind.unwrap_or(ModuleKind::Unknown),
-                source: decode(&src, enc),
-            }),
-            Some(_) => {}
+            Some(src) => {
+                run.take(src.len());
+                p.modules.push(VbaModule {
+                    name,
+                    stream_path: path,
+                    kind: m.kind.unwrap_or(ModuleKind::Unknown),
+                    source: decode(&src, enc),
+                });
+            }
             None => note(
                 p,
                 format!("module {name:?}: no compressed source in {path:?}"),
@@ -658,7 +685,7 @@ fn check_hidden(
     ole: &mut OleFile<'_>,
     listed: &[Vec<String>],
     p: &mut VbaProject,
-    run: &Run<'_>,
+    run: &mut Run<'_>,
 ) -> Result<(), VbaError> {
     let path = match p.storage.as_str() {
         "" => "PROJECT".to_string(),
@@ -707,13 +734,17 @@ fn scan_unlisted(
 ) -> Result<(), VbaError> {
     let enc = encoding_for_codepage(p.codepage);
     for path in streams.iter().filter(|s| !used.contains(*s)) {
+        if run.spent(p) {
+            return Ok(());
+        }
         let Some(data) = run.read(ole, path, p)? else {
             continue;
         };
         for (at, text) in ovba::find_compressed_source_at(&data, run.max_source()) {
-            if !run.take(p, text.len()) {
+            if run.spent(p) {
                 return Ok(());
             }
+            run.take(text.len());
             let base = base_name(path);
             let name = vb_name(&text).map_or_else(|| base.to_string(), |n| decode(n, enc));
             let what = if dir_ok {
@@ -990,5 +1021,59 @@ mod tests {
         );
         assert_eq!(runs, ["Hello world", "Caption"]);
         assert_eq!(printable_runs(b"12345\x0067890", 1), ["12345"]);
+    }
+
+    #[test]
+    fn wrong_module_offset_is_searched() {
+        let text = b"Attribute VB_Name = \"M\"\r\nSub AutoOpen()\r\nEnd Sub\r\n";
+        let mut stream = vec![0xAAu8; 100];
+        stream.extend_from_slice(&crate::ovba::tests::compress(text));
+        let mut p = VbaProject::default();
+        let src = module_source(&stream, Some(100), 1 << 20, "m", &mut p);
+        assert_eq!(src.as_deref(), Some(&text[..]));
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        for bad in [Some(7), Some(5000), None] {
+            let mut p = VbaProject::default();
+            let src = module_source(&stream, bad, 1 << 20, "m", &mut p);
+            assert_eq!(src.as_deref(), Some(&text[..]), "{bad:?}");
+            assert!(
+                p.anomalies.iter().any(|a| a.contains("by search")),
+                "{bad:?}"
+            );
+        }
+        let mut p = VbaProject::default();
+        assert_eq!(
+            module_source(&[0xAA; 50], Some(3), 1 << 20, "m", &mut p),
+            None
+        );
+    }
+
+    #[test]
+    fn unusable_dir_falls_back_to_stream_search() {
+        let (_, mut data) = droppers()
+            .into_iter()
+            .find(|(n, _)| n.starts_with("fc3a2f00"))
+            .unwrap();
+        let dir = OleFile::parse(&data)
+            .unwrap()
+            .read_stream("Macros/VBA/dir", 1 << 20)
+            .unwrap();
+        let at = memchr::memmem::find(&data, &dir[..64]).expect("dir bytes in the file");
+        data[at] = 0x07; // container signature
+        let mut ole = OleFile::parse(&data).expect("ole");
+        let projects = extract(&mut ole, &VbaLimits::default()).expect("extract");
+        let p = &projects[0];
+        assert!(
+            p.anomalies.iter().any(|a| a.contains("dir unusable")),
+            "{:?}",
+            p.anomalies
+        );
+        assert_eq!(p.modules.len(), 14);
+        assert!(p.modules.iter().all(|m| m.kind == ModuleKind::Unknown));
+        assert!(
+            p.modules
+                .iter()
+                .any(|m| m.source.to_ascii_lowercase().contains("autoopen"))
+        );
     }
 }

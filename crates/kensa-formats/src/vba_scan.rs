@@ -379,13 +379,18 @@ impl Scanner {
         }
     }
 
+    /// No more IOCs can be listed, and nothing needs marking as decoded.
+    fn iocs_full(&self, origin: Option<&'static str>) -> bool {
+        self.out.iocs.len() >= MAX_IOCS && origin.is_none()
+    }
+
     /// URLs and dotted IPv4 addresses.
     fn urls_ips(&mut self, text: &[u8], no: u32, origin: Option<&'static str>) {
-        if self.out.iocs.len() >= MAX_IOCS && origin.is_none() {
-            return;
-        }
         if memchr::memmem::find(text, b"://").is_some() {
             for caps in keywords::URL.captures_iter(text) {
+                if self.iocs_full(origin) {
+                    return;
+                }
                 let (Some(all), Some(host)) = (caps.get(0), caps.get(1)) else {
                     continue;
                 };
@@ -407,6 +412,9 @@ impl Scanner {
         }
         if memchr::memchr(b'.', text).is_some() {
             for caps in keywords::IPV4.captures_iter(text) {
+                if self.iocs_full(origin) {
+                    return;
+                }
                 let Some(all) = caps.get(0) else { continue };
                 let before = all.start().checked_sub(1).and_then(|i| text.get(i));
                 let after = text.get(all.end()..all.end() + 2).unwrap_or_default();
@@ -432,12 +440,13 @@ impl Scanner {
     /// Executable file names (only in strings, comments and decoded text: in code, `a.Cmd` is a
     /// member access).
     fn exe_names(&mut self, text: &[u8], no: u32, origin: Option<&'static str>) {
-        if (self.out.iocs.len() >= MAX_IOCS && origin.is_none())
-            || memchr::memchr(b'.', text).is_none()
-        {
+        if memchr::memchr(b'.', text).is_none() {
             return;
         }
         for m in keywords::EXE_NAME.find_iter(text) {
+            if self.iocs_full(origin) {
+                return;
+            }
             let value = String::from_utf8_lossy(m.as_bytes()).into_owned();
             self.push_ioc(IocKind::ExecutableName, value, no, origin);
         }

@@ -669,10 +669,12 @@ mod tests {
     fn best(subject: &str, text: &str) -> Option<(String, CandidateSource)> {
         let first = candidates(subject, &[text], &[], &[], 10)
             .into_iter()
-            .next();
-        first
-            .filter(|c| c.source != Fallback)
-            .map(|c| (c.password, c.source))
+            .next()?;
+        (first.source != Fallback).then_some((first.password, first.source))
+    }
+
+    fn pair(c: &Candidate) -> (&str, CandidateSource) {
+        (c.password.as_str(), c.source)
     }
 
     fn passwords(list: &[Candidate]) -> Vec<&str> {
@@ -737,12 +739,8 @@ mod tests {
             ("", "password \"secret\"", "secret", Anchor),
         ];
         for (subject, text, want, source) in cases {
-            let got = best(subject, text);
-            assert_eq!(
-                got,
-                Some((want.to_string(), *source)),
-                "{subject:?} / {text:?}"
-            );
+            let want = Some((want.to_string(), *source));
+            assert_eq!(best(subject, text), want, "{subject:?} / {text:?}");
         }
     }
 
@@ -793,13 +791,7 @@ mod tests {
     #[test]
     fn html_sources() {
         let list = candidates("", &[], &["<p>パスワード</p><p>abc123</p>"], &[], 3);
-        assert_eq!(
-            list[0],
-            Candidate {
-                password: "abc123".into(),
-                source: NextLine
-            }
-        );
+        assert_eq!(pair(&list[0]), ("abc123", NextLine));
         let html = "<div>Password:&nbsp;a&amp;b1</div><script>pw: no1</script>";
         assert_eq!(passwords(&candidates("", &[], &[html], &[], 1)), ["a&b1"]);
         let html =
@@ -877,14 +869,7 @@ mod tests {
         for (name, want) in [("zippwmacro.eml", "sa"), ("encrypted.eml", "password")] {
             let path = corpus("mail/spamassassin-tests/spam/olevbmacro").join(name);
             let (list, in_text) = from_mail(&std::fs::read(path).expect("corpus"), 20).expect(name);
-            assert_eq!(
-                list[0],
-                Candidate {
-                    password: want.into(),
-                    source: Anchor
-                },
-                "{name}"
-            );
+            assert_eq!(pair(&list[0]), (want, Anchor), "{name}");
             assert!(in_text);
         }
     }
@@ -892,12 +877,13 @@ mod tests {
     #[test]
     fn easy_ham_anchor_count() {
         let dir = corpus("mail/spamassassin-public/easy-ham-1");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
+        let files = std::fs::read_dir(&dir)
             .expect("easy-ham-1")
             .flatten()
-            .map(|e| e.path())
+            .map(|e| e.path());
+        let files: Vec<_> = files
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
             .collect();
-        files.retain(|p| p.extension().is_some_and(|x| x == "txt"));
         let (mut anchored, mut in_text) = (0, 0);
         for path in &files {
             let Some((list, named)) = from_mail(&std::fs::read(path).expect("read"), 20) else {

@@ -42,7 +42,8 @@ pub enum SignalKind {
     DisplayNameRecipientDomain,
     /// Reply/forward subject without In-Reply-To or References (weak).
     FakeReply,
-    /// A quoted header names the sender's display name with another address (strong).
+    /// A quoted header names the sender's display name with an address on another registrable
+    /// domain (strong); aliases on the sender's own domain do not count.
     QuotedSenderMismatch,
     /// The Message-ID right side is a recipient's domain while From is elsewhere.
     MessageIdRecipientDomain,
@@ -184,9 +185,10 @@ pub fn signals(facts: &MailFacts<'_>) -> Vec<Signal> {
     out
 }
 
-/// True for subjects starting (after `[list]` tags) with a reply or forward prefix: RE, Fw, Fwd, AW,
+/// True for subjects starting with a reply or forward prefix (possibly stacked): RE, Fw, Fwd, AW,
 /// WG, SV, VS, TR, RV, Odp, 回复, 转发, 返信, 転送; full-width forms are folded by NFKC; counters as in
-/// `Re[2]:`, `Re(2):`, `Re^2:` and a space before the colon (`TR :`) are accepted.
+/// `Re[2]:`, `Re(2):`, `Re^2:` and a space before the colon (`TR :`) are accepted. A leading list
+/// tag (`[Exmh] Re:`) is not skipped, as in the spec's count (114 of 2,500 easy-ham-1 messages).
 pub fn is_reply_subject(subject: &str) -> bool {
     const PREFIXES: [&str; 14] = [
         "fwd", "fw", "re", "aw", "wg", "sv", "vs", "tr", "rv", "odp", "回复", "转发", "返信",
@@ -522,100 +524,68 @@ mod tests {
         }
     }
 
-    /// Kinds for From, To, Reply-To, subject (no threading headers), Message-ID, body.
-    fn kinds(
-        from: MailAddr,
-        to: &str,
-        reply_to: &str,
-        subject: &str,
-        mid: &str,
-        text: &str,
-    ) -> Vec<SignalKind> {
-        let to = [addr("", to)];
-        let reply_to = addr("", reply_to);
-        let facts = MailFacts {
-            from: Some(&from),
-            to: &to,
+    fn facts<'a>(from: Option<&'a MailAddr>, to: &'a [MailAddr], text: &'a str) -> MailFacts<'a> {
+        MailFacts {
+            from,
+            to,
             cc: &[],
-            reply_to: reply_to.address.is_some().then_some(&reply_to),
-            subject,
+            reply_to: None,
+            subject: "hello",
             has_in_reply_to: false,
             has_references: false,
-            message_id: (!mid.is_empty()).then_some(mid),
+            message_id: None,
             text,
-        };
-        signals(&facts).into_iter().map(|s| s.kind).collect()
+        }
     }
 
-    fn from_kinds(name: &str, address: &str) -> Vec<SignalKind> {
-        kinds(
-            addr(name, address),
-            "user@example.co.jp",
-            "",
-            "hello",
-            "",
-            "",
-        )
+    fn kinds(f: &MailFacts<'_>) -> Vec<SignalKind> {
+        signals(f).into_iter().map(|s| s.kind).collect()
+    }
+
+    /// Kinds for a From (name, address) to user@example.co.jp, with a body.
+    fn from_kinds(name: &str, address: &str, text: &str) -> Vec<SignalKind> {
+        let (from, to) = (addr(name, address), [addr("", "user@example.co.jp")]);
+        kinds(&facts(Some(&from), &to, text))
     }
 
     #[test]
     fn display_name_address() {
-        let mismatch = [DisplayNameAddressMismatch];
         let both = [DisplayNameAddressMismatch, DisplayNameRecipientDomain];
-        assert_eq!(from_kinds("tanaka@example.co.jp", "x@other.tld"), both);
-        assert_eq!(
-            from_kinds("\"Company@Name\"", "info@evil.example"),
-            mismatch
-        );
-        assert_eq!(
-            from_kinds("ｂｏｓｓ＠ｂａｎｋ．ｃｏｍ", "x@evil.example"),
-            mismatch
-        );
+        assert_eq!(from_kinds("tanaka@example.co.jp", "x@other.tld", ""), both);
+        for name in [
+            "\"Company@Name\"",
+            "ｂｏｓｓ＠ｂａｎｋ．ｃｏｍ",
+            "CEO (ceo@bank.com)",
+        ] {
+            let got = from_kinds(name, "x@evil.example", "");
+            assert_eq!(got, [DisplayNameAddressMismatch], "{name}");
+        }
         // Must not fire: the same address (case, full-width, Cyrillic а), no `@`, a bare handle.
-        assert!(from_kinds("Bob@Example.com", "bob@example.com").is_empty());
-        assert!(from_kinds("ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ", "bob@example.com").is_empty());
-        assert!(from_kinds("bоb@exаmple.com", "bob@example.com").is_empty());
-        assert!(from_kinds("Bob Smith", "bob@x.com").is_empty());
-        assert!(from_kinds("@bob on Twitter", "bob@x.com").is_empty());
-        let facts = MailFacts {
-            from: Some(&addr("a@b.c", "")),
-            to: &[],
-            cc: &[],
-            reply_to: None,
-            subject: "",
-            has_in_reply_to: false,
-            has_references: false,
-            message_id: None,
-            text: "",
-        };
-        assert!(signals(&facts).is_empty());
+        for name in [
+            "Bob@Example.com",
+            "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "bоb@exаmple.com",
+            "Bob",
+            "@bob",
+        ] {
+            assert!(from_kinds(name, "bob@example.com", "").is_empty(), "{name}");
+        }
+        let no_address = addr("a@b.c", "");
+        assert!(kinds(&facts(Some(&no_address), &[], "")).is_empty());
+        assert!(kinds(&facts(None, &[], "")).is_empty());
     }
 
     #[test]
     fn display_name_recipient_domain() {
-        assert_eq!(
-            from_kinds("Example Corp Support", "help@evil.tld"),
-            [DisplayNameRecipientDomain]
-        );
-        assert_eq!(
-            from_kinds("EXAMPLE.CO.JP 総務部", "soumu@evil.tld"),
-            [DisplayNameRecipientDomain]
-        );
-        assert_eq!(
-            from_kinds("еxample IT", "it@evil.tld"),
-            [DisplayNameRecipientDomain]
-        );
-        assert!(from_kinds("Example HR", "hr@mail.example.co.jp").is_empty());
-        assert!(from_kinds("Examples and more", "news@evil.tld").is_empty());
-        let gmail = kinds(
-            addr("Gmail Team", "x@other.tld"),
-            "u@gmail.com",
-            "",
-            "",
-            "",
-            "",
-        );
-        assert!(gmail.is_empty());
+        for name in ["Example Corp Support", "EXAMPLE.CO.JP 総務部", "еxample IT"] {
+            let got = from_kinds(name, "help@evil.tld", "");
+            assert_eq!(got, [DisplayNameRecipientDomain], "{name}");
+        }
+        assert!(from_kinds("Example HR", "hr@mail.example.co.jp", "").is_empty());
+        assert!(from_kinds("Examples and more", "news@evil.tld", "").is_empty());
+        let (gmail_team, gmail_user) =
+            (addr("Gmail Team", "x@other.tld"), [addr("", "u@gmail.com")]);
+        assert!(kinds(&facts(Some(&gmail_team), &gmail_user, "")).is_empty());
         assert_eq!(org_domain("mail.example.co.jp"), "example.co.jp");
         assert_eq!(org_domain("lists.sourceforge.net"), "sourceforge.net");
         assert_eq!(org_label("localhost"), "localhost");
@@ -623,119 +593,78 @@ mod tests {
 
     #[test]
     fn reply_subjects() {
-        let yes = [
-            "RE: invoice",
-            "Re[2]: x",
-            "Re(3): x",
-            "Re^2: x",
-            "ＲＥ：請求書",
-            "AW: WG: Angebot",
-            "[Exmh] Re: bug",
-            "回复：你好",
-            "转发: 文件",
-            "返信: 資料",
-            "転送：資料",
-            "Odp: x",
-            "TR : document",
-            "SV: Re: x",
-            "VS: x",
-            "RV: x",
-            "Fwd: news",
-            "fw: x",
-        ];
-        for s in yes {
+        let yes = "RE: invoice|Re[2]: x|Re(3): x|Re^2: x|ＲＥ：請求書|AW: WG: Angebot|回复：你好|\
+                   转发: 文件|返信: 資料|転送：資料|Odp: x|TR : document|SV: Re: x|VS: x|RV: x|\
+                   Fwd: news|fw: x";
+        for s in yes.split('|') {
             assert!(is_reply_subject(s), "{s:?}");
         }
-        for s in [
-            "Review: x",
-            "Reply needed",
-            "Fwd news",
-            "Re x",
-            "Trade: x",
-            "",
-            "[x]",
-            "re",
-        ] {
+        let no = "Review: x|Reply needed|[Exmh] Re: bug|Fwd news|Re x|Trade: x||[x]|re|Re[: x";
+        for s in no.split('|') {
             assert!(!is_reply_subject(s), "{s:?}");
         }
-        let fake = kinds(
-            addr("", "a@b.example"),
-            "c@d.example",
-            "",
-            "RE: invoice",
-            "",
-            "",
-        );
-        assert_eq!(fake, [FakeReply]);
         let to = [addr("", "c@d.example")];
-        let mut facts = MailFacts {
-            from: None,
-            to: &to,
-            cc: &[],
-            reply_to: None,
-            subject: "Re: invoice",
-            has_in_reply_to: true,
-            has_references: false,
-            message_id: None,
-            text: "",
+        let mut f = MailFacts {
+            subject: "RE: invoice",
+            ..facts(None, &to, "")
         };
-        assert!(signals(&facts).is_empty());
-        (facts.has_in_reply_to, facts.has_references) = (false, true);
-        assert!(signals(&facts).is_empty());
+        assert_eq!(kinds(&f), [FakeReply]);
+        f.has_in_reply_to = true;
+        assert!(kinds(&f).is_empty());
+        (f.has_in_reply_to, f.has_references) = (false, true);
+        assert!(kinds(&f).is_empty());
     }
 
     #[test]
     fn quoted_sender() {
-        let from = || addr("Taro Yamada", "taro@evil.tld");
         let quotes = [
-            "Thanks\n\n-----Original Message-----\nFrom: Taro Yamada <taro@example.co.jp>\nSent: x\n",
+            "Thanks\n\n-----Original Message-----\nFrom: Taro Yamada <taro@example.co.jp>\nSent: x",
             "ok\n> From: \"taro  yamada\" <taro@example.co.jp>\n",
             "ok\n*From:* Taro Yamada [mailto:taro@example.co.jp]\n*Sent:* x\n",
             "On Mon, 1 Jan 2024, Taro Yamada <taro@example.co.jp> wrote:\n> hi\n",
             "On Mon, 1 Jan 2024 at 10:00, Taro Yamada <taro@example.co.jp>\nwrote:\n> hi\n",
         ];
         for text in quotes {
-            assert_eq!(
-                kinds(from(), "u@x.example", "", "", "", text),
-                [QuotedSenderMismatch],
-                "{text:?}"
-            );
+            let got = from_kinds("Taro Yamada", "taro@evil.tld", text);
+            assert_eq!(got, [QuotedSenderMismatch], "{text:?}");
         }
         let jp = "了解です\n\n差出人: 山田 太郎 <yamada@example.co.jp>\n送信日時: 2024年5月1日\n";
-        let got = kinds(
-            addr("山田 太郎", "yamada@evil.tld"),
-            "u@x.example",
-            "",
-            "",
-            "",
-            jp,
+        assert_eq!(
+            from_kinds("山田 太郎", "yamada@evil.tld", jp),
+            [QuotedSenderMismatch]
         );
-        assert_eq!(got, [QuotedSenderMismatch]);
-        // Must not fire: same address, another name, no address, no display name.
-        let same = "From: Taro Yamada <TARO@evil.tld>\nOn Mon, Taro Yamada wrote:\n";
-        assert!(kinds(from(), "u@x.example", "", "", "", same).is_empty());
+        // Must not fire: same address or domain, another name, no display name.
+        let same = "From: Taro Yamada <TARO@evil.tld>\nOn Mon, Taro Yamada wrote:\n\
+                    From: Taro Yamada <taro-dated-123@mail.evil.tld>\n";
+        assert!(from_kinds("Taro Yamada", "taro@evil.tld", same).is_empty());
         let other = "From: Hanako Yamada <hanako@example.co.jp>\n";
-        assert!(kinds(from(), "u@x.example", "", "", "", other).is_empty());
-        let plain = addr("", "taro@evil.tld");
-        assert!(kinds(plain, "u@x.example", "", "", "", quotes[0]).is_empty());
+        assert!(from_kinds("Taro Yamada", "taro@evil.tld", other).is_empty());
+        assert!(from_kinds("", "taro@evil.tld", quotes[0]).is_empty());
     }
 
     #[test]
     fn message_id_and_reply_to() {
-        let evil = || addr("", "x@evil.tld");
-        let mid = "20190301123456.2019010112345@example.co.jp";
-        assert_eq!(
-            kinds(evil(), "a@example.co.jp", "", "", mid, ""),
-            [MessageIdRecipientDomain]
-        );
-        let inside = addr("", "b@mail.example.co.jp");
-        assert!(kinds(inside, "a@example.co.jp", "", "", mid, "").is_empty());
-        assert!(kinds(evil(), "a@example.co.jp", "", "", "<1@evil.tld>", "").is_empty());
-        assert_eq!(
-            kinds(evil(), "a@b.example", "y@gmail.com", "", "", ""),
-            [ReplyToMismatch]
-        );
-        assert!(kinds(evil(), "a@b.example", "y@lists.evil.tld", "", "", "").is_empty());
+        let (evil, inside) = (addr("", "x@evil.tld"), addr("", "b@mail.example.co.jp"));
+        let to = [addr("", "a@example.co.jp")];
+        let mid = |from, id| {
+            kinds(&MailFacts {
+                message_id: Some(id),
+                ..facts(Some(from), &to, "")
+            })
+        };
+        let emotet = "20190301123456.2019010112345@example.co.jp";
+        assert_eq!(mid(&evil, emotet), [MessageIdRecipientDomain]);
+        assert!(mid(&inside, emotet).is_empty());
+        assert!(mid(&evil, "<1@evil.tld>").is_empty());
+        let (gmail, list) = (addr("", "y@gmail.com"), addr("", "y@lists.evil.tld"));
+        let reply = |r| {
+            kinds(&MailFacts {
+                reply_to: Some(r),
+                ..facts(Some(&evil), &to, "")
+            })
+        };
+        assert_eq!(reply(&gmail), [ReplyToMismatch]);
+        assert!(reply(&list).is_empty());
     }
 
     fn mail_addrs(a: Option<&Address<'_>>) -> Vec<MailAddr> {
@@ -746,6 +675,7 @@ mod tests {
         a.map(|a| a.iter().map(one).collect()).unwrap_or_default()
     }
 
+    /// Signals of a raw message, with the facts taken from mail-parser.
     fn signals_of(bytes: &[u8]) -> Option<Vec<Signal>> {
         let msg = MessageParser::default().parse(bytes)?;
         let (from, to, cc) = (
@@ -762,7 +692,7 @@ mod tests {
                 PartType::Html(h) => Some(crate::password::html_to_text(h)),
                 _ => None,
             });
-        let facts = MailFacts {
+        Some(signals(&MailFacts {
             from: from.first(),
             to: &to,
             cc: &cc,
@@ -772,8 +702,7 @@ mod tests {
             has_references: msg.header_raw("References").is_some(),
             message_id: msg.message_id(),
             text: text.as_deref().unwrap_or_default(),
-        };
-        Some(signals(&facts))
+        }))
     }
 
     fn corpus(rel: &str) -> std::path::PathBuf {
@@ -783,33 +712,29 @@ mod tests {
 
     #[test]
     fn spamassassin_spoof1() {
-        let bytes = std::fs::read(corpus("mail/spamassassin-tests/spam/fromnamespoof/spoof1"))
-            .expect("spoof1");
-        let found = signals_of(&bytes).expect("parse");
+        let path = corpus("mail/spamassassin-tests/spam/fromnamespoof/spoof1");
+        let found = signals_of(&std::fs::read(path).expect("spoof1")).expect("parse");
         let kinds: Vec<SignalKind> = found.iter().map(|s| s.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                DisplayNameAddressMismatch,
-                DisplayNameRecipientDomain,
-                ReplyToMismatch
-            ]
-        );
-        assert!(
-            found[0].evidence.contains("test@example.com")
-                && found[0].evidence.contains("test1@gmail.com")
-        );
+        let want = [
+            DisplayNameAddressMismatch,
+            DisplayNameRecipientDomain,
+            ReplyToMismatch,
+        ];
+        assert_eq!(kinds, want);
+        let evidence = &found[0].evidence;
+        assert!(evidence.contains("test@example.com") && evidence.contains("test1@gmail.com"));
     }
 
     #[test]
     fn easy_ham_counts() {
         let dir = corpus("mail/spamassassin-public/easy-ham-1");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
+        let files = std::fs::read_dir(&dir)
             .expect("easy-ham-1")
             .flatten()
-            .map(|e| e.path())
+            .map(|e| e.path());
+        let mut files: Vec<_> = files
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
             .collect();
-        files.retain(|p| p.extension().is_some_and(|x| x == "txt"));
         files.sort();
         let mut counts = std::collections::BTreeMap::new();
         for path in &files {
