@@ -7,10 +7,10 @@ use kensa_core::Lang;
 /// `--lang auto`: `LC_ALL`, then `LC_MESSAGES`, then `LANG`; Japanese for `ja*`, else English.
 pub fn detect_lang() -> Lang {
     for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() {
-                return Lang::from_locale(&v);
-            }
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return Lang::from_locale(&v);
         }
     }
     Lang::En

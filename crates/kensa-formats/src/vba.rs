@@ -29,6 +29,20 @@ const MAX_ANOMALIES: usize = 1_000;
 /// Most module records taken from `dir` (PROJECTMODULES is a u16).
 const MAX_DIR_MODULES: usize = 0xFFFF;
 
+/// `note!(p, "format", args)`: records an anomaly.
+macro_rules! note {
+    ($p:expr, $($fmt:tt)+) => {
+        note($p, format!($($fmt)+))
+    };
+}
+
+/// `limit!(p, "format", args)`: records a limit hit.
+macro_rules! limit {
+    ($p:expr, $($fmt:tt)+) => {
+        limit($p, format!($($fmt)+))
+    };
+}
+
 /// Module type from the `dir` stream (MODULETYPE record 0x21 or 0x22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleKind {
@@ -76,7 +90,8 @@ pub struct VbaProject {
 pub struct VbaLimits {
     /// Largest stream read and largest source decompressed, per module (and for `dir`).
     pub max_module_bytes: usize,
-    /// Total of decompressed sources and form strings over the whole file.
+    /// Total of decompressed sources and form strings over the whole file; stream bytes read
+    /// are capped at four times this (hostile directory entries may share one sector chain).
     pub max_total_bytes: usize,
     /// Most modules over the whole file.
     pub max_modules: usize,
@@ -347,7 +362,7 @@ impl Run<'_> {
         let max = self.limits.max_module_bytes.min(self.read_left);
         if max == 0 {
             let total = self.limits.max_total_bytes.saturating_mul(4);
-            limit(p, format!("more than {total} stream bytes read"));
+            limit!(p, "more than {total} stream bytes read");
             return Ok(None);
         }
         let stream = path.to_string();
@@ -355,10 +370,7 @@ impl Run<'_> {
             Ok((data, cut)) => {
                 self.read_left = self.read_left.saturating_sub(data.len());
                 if cut {
-                    limit(
-                        p,
-                        format!("stream {path:?} longer than {max} bytes, rest ignored"),
-                    );
+                    limit!(p, "stream {path:?} longer than {max} bytes, rest ignored");
                 }
                 Ok(Some(data))
             }
@@ -375,7 +387,7 @@ impl Run<'_> {
         let spent = self.modules_left == 0 || self.bytes_left == 0;
         if spent {
             let (m, b) = (self.limits.max_modules, self.limits.max_total_bytes);
-            limit(p, format!("budget of {m} modules / {b} source bytes spent"));
+            limit!(p, "budget of {m} modules / {b} source bytes spent");
         }
         spent
     }
@@ -408,16 +420,13 @@ pub fn extract(ole: &mut OleFile<'_>, limits: &VbaLimits) -> Result<Vec<VbaProje
         };
         if ole.padded_bytes() > 0 {
             let n = ole.padded_bytes();
-            note(
+            note!(
                 &mut p,
-                format!("OLE file truncated: read with {n} zero bytes appended"),
+                "OLE file truncated: read with {n} zero bytes appended"
             );
         }
         if ole.entries_truncated() {
-            limit(
-                &mut p,
-                format!("more than {} OLE entries", ole::MAX_ENTRIES),
-            );
+            limit!(&mut p, "more than {} OLE entries", ole::MAX_ENTRIES);
         }
         extract_project(ole, &vba, &mut p, &mut run)?;
         projects.push(p);
@@ -445,11 +454,11 @@ fn extract_project(
     let mut used: HashSet<String> = HashSet::new();
     used.extend(find("_VBA_PROJECT"));
     if used.is_empty() {
-        note(p, format!("no _VBA_PROJECT stream in {vba:?}"));
+        note!(p, "no _VBA_PROJECT stream in {vba:?}");
     }
     let dir = match find("dir") {
         None => {
-            note(p, format!("no dir stream in {vba:?}"));
+            note!(p, "no dir stream in {vba:?}");
             None
         }
         Some(path) => {
@@ -463,9 +472,9 @@ fn extract_project(
             let listed = extract_listed(ole, &streams, info, p, run, &mut used)?;
             check_hidden(ole, &listed, p, run)?;
         }
-        None => note(
+        None => note!(
             p,
-            format!("dir unusable: searching the streams of {vba:?} for source"),
+            "dir unusable: searching the streams of {vba:?} for source"
         ),
     }
     scan_unlisted(ole, &streams, &used, dir_ok, p, run)?;
@@ -510,16 +519,13 @@ fn note_decompression(p: &mut VbaProject, path: &str, at: usize, d: &ovba::Decom
         (d.odd_chunk_signatures, "altered chunk signatures"),
     ];
     for (n, what) in counts.into_iter().filter(|(n, _)| *n > 0) {
-        note(p, format!("{path:?}: {n} {what} in the container at {at}"));
+        note!(p, "{path:?}: {n} {what} in the container at {at}");
     }
     if d.truncated_input {
-        note(p, format!("{path:?}: container at {at} truncated"));
+        note!(p, "{path:?}: container at {at} truncated");
     }
     if d.hit_limit {
-        limit(
-            p,
-            format!("{path:?}: output of the container at {at} capped"),
-        );
+        limit!(p, "{path:?}: output of the container at {at} capped");
     }
 }
 
@@ -562,9 +568,9 @@ fn extract_listed(
         if let (Some(u), Some(a)) = (&unicode, &ascii)
             && !eq_ignore_case(u, a)
         {
-            note(
+            note!(
                 p,
-                format!("module {name:?}: ASCII stream name {a:?} differs from Unicode {u:?}"),
+                "module {name:?}: ASCII stream name {a:?} differs from Unicode {u:?}"
             );
         }
         let found = [unicode, ascii, Some(name.clone())]
@@ -572,7 +578,7 @@ fn extract_listed(
             .flatten()
             .find_map(|c| by_name.get(&c.to_lowercase()).map(|s| s.to_string()));
         let Some(path) = found else {
-            note(p, format!("module {name:?}: stream missing"));
+            note!(p, "module {name:?}: stream missing");
             continue;
         };
         used.insert(path.clone());
@@ -589,10 +595,7 @@ fn extract_listed(
                     source: decode(&src, enc),
                 });
             }
-            None => note(
-                p,
-                format!("module {name:?}: no compressed source in {path:?}"),
-            ),
+            None => note!(p, "module {name:?}: no compressed source in {path:?}"),
         }
     }
     Ok(listed)
@@ -613,13 +616,11 @@ fn module_source(
         off,
         off.and_then(|o| data.get(o..)).filter(|s| !s.is_empty()),
     ) {
-        (None, _) => note(p, format!("{path:?}: no MODULEOFFSET")),
-        (Some(o), None) => note(
+        (None, _) => note!(p, "{path:?}: no MODULEOFFSET"),
+        (Some(o), None) => note!(
             p,
-            format!(
-                "{path:?}: MODULEOFFSET {o} past the end ({} bytes)",
-                data.len()
-            ),
+            "{path:?}: MODULEOFFSET {o} past the end ({} bytes)",
+            data.len()
         ),
         (Some(o), Some(slice)) => match ovba::decompress_detailed(slice, max) {
             Ok(d) if d.data.starts_with(b"Attribut") => {
@@ -627,9 +628,9 @@ fn module_source(
                 return Some(d.data);
             }
             Ok(d) => {
-                note(
+                note!(
                     p,
-                    format!("{path:?}: source at MODULEOFFSET {o} does not start with Attribute"),
+                    "{path:?}: source at MODULEOFFSET {o} does not start with Attribute"
                 );
                 at_offset = Some(d.data).filter(|v| !v.is_empty());
             }
@@ -651,10 +652,7 @@ fn module_source(
         .into_iter()
         .find(|(at, _)| Some(*at) != off);
     if let Some((at, text)) = found {
-        note(
-            p,
-            format!("{path:?}: source found by search at offset {at}"),
-        );
+        note!(p, "{path:?}: source found by search at offset {at}");
         return Some(text);
     }
     at_offset
@@ -693,9 +691,9 @@ fn check_hidden(
     };
     if !ole.entry(&path).is_some_and(|e| e.is_stream) {
         let storage = p.storage.clone();
-        note(
+        note!(
             p,
-            format!("no PROJECT stream in {storage:?}: hidden modules not checked"),
+            "no PROJECT stream in {storage:?}: hidden modules not checked"
         );
         return Ok(());
     }
@@ -820,7 +818,7 @@ fn collect_form_strings(
     for path in paths {
         let room = MAX_FORM_STRINGS.saturating_sub(p.form_strings.len());
         if room == 0 {
-            limit(p, format!("more than {MAX_FORM_STRINGS} form strings"));
+            limit!(p, "more than {MAX_FORM_STRINGS} form strings");
             break;
         }
         let Some(data) = run.read(ole, &path, p)? else {

@@ -355,7 +355,8 @@ impl Scanner {
             .counts
             .entry((slot, keyword, decoded))
             .or_insert((0, 0));
-        if seen.0 >= MAX_PER_KEYWORD || (seen.0 > 0 && seen.1 == line) {
+        // Plain hits: once per line. Hits in decoded text may repeat on a line (one per string/IOC).
+        if seen.0 >= MAX_PER_KEYWORD || (!decoded && seen.0 > 0 && seen.1 == line) {
             return;
         }
         *seen = (seen.0 + 1, line);

@@ -230,13 +230,13 @@ fn walk(
     }
 
     // A macro document under another name is one step worse (SpamAssassin OLEMACRO_RENAME).
-    if mismatch.is_some() && out[first_own..].iter().any(|f| f.symbol == "VBA_MACRO") {
-        if let Some(f) = out[first_own..]
+    if mismatch.is_some()
+        && out[first_own..].iter().any(|f| f.symbol == "VBA_MACRO")
+        && let Some(f) = out[first_own..]
             .iter_mut()
             .find(|f| f.symbol == "TYPE_MISMATCH")
-        {
-            f.severity = f.severity.step_up();
-        }
+    {
+        f.severity = f.severity.step_up();
     }
 }
 

@@ -8,7 +8,9 @@ use kensa_core::{Severity, Verdict};
 use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
 
 fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(rel)
 }
 
 fn scan(rel: &str) -> ItemReport {
@@ -90,8 +92,16 @@ fn zippwmacro_is_decrypted_with_the_password_from_the_body() {
         .iter()
         .find(|f| f.symbol == "ZIP_PASSWORD_RECOVERED")
         .expect("password recovered");
-    assert!(pw.evidence.contains("\"sa\"") && pw.evidence.contains("body"), "{}", pw.evidence);
-    let vba = r.findings.iter().find(|f| f.symbol == "VBA_MACRO").expect("macro reported");
+    assert!(
+        pw.evidence.contains("\"sa\"") && pw.evidence.contains("body"),
+        "{}",
+        pw.evidence
+    );
+    let vba = r
+        .findings
+        .iter()
+        .find(|f| f.symbol == "VBA_MACRO")
+        .expect("macro reported");
     assert_eq!(
         vba.location.display(),
         "zippwmacro.eml > macro.zip[password from body] > macro.xlsm > xl/vbaProject.bin"
@@ -116,14 +126,26 @@ fn olevbmacro_messages_get_the_spec_verdicts() {
         assert_eq!(r.verdict, verdict, "{name}: {:?}", symbols(&r));
     }
     let r = scan(&format!("{dir}target_uri.eml"));
-    let link = r.findings.iter().find(|f| f.symbol == "EXTERNAL_HYPERLINK").expect("hyperlink");
+    let link = r
+        .findings
+        .iter()
+        .find(|f| f.symbol == "EXTERNAL_HYPERLINK")
+        .expect("hyperlink");
     assert!(link.evidence.contains("https://spamassassin.apache.org/"));
     assert_eq!(link.severity, Severity::Info);
     let r = scan(&format!("{dir}malicemacro.eml"));
     assert!(has(&r, "VBA_AUTOEXEC"), "Workbook_Open: {:?}", symbols(&r));
     let r = scan(&format!("{dir}renamedmacro.eml"));
-    let mismatch = r.findings.iter().find(|f| f.symbol == "TYPE_MISMATCH").expect("renamed");
-    assert_eq!(mismatch.severity, Severity::Low, "info + 1 step for a macro document");
+    let mismatch = r
+        .findings
+        .iter()
+        .find(|f| f.symbol == "TYPE_MISMATCH")
+        .expect("renamed");
+    assert_eq!(
+        mismatch.severity,
+        Severity::Low,
+        "info + 1 step for a macro document"
+    );
     let r = scan(&format!("{dir}encrypted.eml"));
     assert!(has(&r, "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY") && has(&r, "UNSCANNABLE"));
 }
@@ -147,7 +169,13 @@ fn easy_ham_has_no_malicious_and_few_suspicious() {
         }
         for r in scan_file(&p, &opts) {
             total += 1;
-            assert_ne!(r.verdict, Verdict::Malicious, "{}: {:?}", r.path, symbols(&r));
+            assert_ne!(
+                r.verdict,
+                Verdict::Malicious,
+                "{}: {:?}",
+                r.path,
+                symbols(&r)
+            );
             assert!(
                 r.findings.iter().all(|f| f.severity < Severity::High),
                 "{}: {:?}",
@@ -160,8 +188,14 @@ fn easy_ham_has_no_malicious_and_few_suspicious() {
         }
     }
     assert_eq!(total, 2500);
-    eprintln!("easy-ham-1: {} of {total} not clean: {suspicious:?}", suspicious.len());
-    assert!(suspicious.len() <= 25, "over 1 % of ham flagged: {suspicious:?}");
+    eprintln!(
+        "easy-ham-1: {} of {total} not clean: {suspicious:?}",
+        suspicious.len()
+    );
+    assert!(
+        suspicious.len() <= 25,
+        "over 1 % of ham flagged: {suspicious:?}"
+    );
 }
 
 #[test]
@@ -172,7 +206,11 @@ fn spam_1_and_nice_mail() {
             continue;
         }
         for r in scan_file(&p, &opts) {
-            assert!(r.findings.iter().all(|f| f.severity < Severity::Critical), "{}", r.path);
+            assert!(
+                r.findings.iter().all(|f| f.severity < Severity::Critical),
+                "{}",
+                r.path
+            );
         }
     }
     let mut nice = 0;
@@ -205,7 +243,9 @@ fn malformed_mail_and_spreadsheets_do_not_break_the_scan() {
         for p in files(&dir) {
             for r in scan_file(&p, &opts) {
                 assert!(
-                    !r.findings.iter().any(|f| f.evidence.contains("internal error")),
+                    !r.findings
+                        .iter()
+                        .any(|f| f.evidence.contains("internal error")),
                     "{}",
                     r.path
                 );
@@ -216,7 +256,13 @@ fn malformed_mail_and_spreadsheets_do_not_break_the_scan() {
     }
     for p in files("mail/mail-parser") {
         for r in scan_file(&p, &opts) {
-            assert!(!r.findings.iter().any(|f| f.evidence.contains("internal error")), "{}", r.path);
+            assert!(
+                !r.findings
+                    .iter()
+                    .any(|f| f.evidence.contains("internal error")),
+                "{}",
+                r.path
+            );
             n += 1;
         }
     }
@@ -225,10 +271,21 @@ fn malformed_mail_and_spreadsheets_do_not_break_the_scan() {
     let mut calamine = 0;
     for p in files("office/calamine") {
         let r = scan_file(&p, &opts).remove(0);
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        assert!(!r.findings.iter().any(|f| f.evidence.contains("internal error")), "{name}");
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.evidence.contains("internal error")),
+            "{name}"
+        );
         let expected = match name.as_str() {
-            "pass_protected.xlsx" | "pass_protected.xlsb" | "pass_protected.ods" => Some(Verdict::Incomplete),
+            "pass_protected.xlsx" | "pass_protected.xlsb" | "pass_protected.ods" => {
+                Some(Verdict::Incomplete)
+            }
             "vba.xlsm" | "issue281.xlsm" | "issue3.xlsm" | "issue221.xlsm" | "hyperlinks.xlsx" => {
                 Some(Verdict::Clean)
             }
@@ -248,8 +305,16 @@ fn malformed_mail_and_spreadsheets_do_not_break_the_scan() {
     assert!(has(&r, "TYPE_MISMATCH"), "ASCII text named .xls");
     for name in ["vba.xlsm", "issue281.xlsm"] {
         let r = scan(&format!("office/calamine/{name}"));
-        let m = r.findings.iter().find(|f| f.symbol == "VBA_MACRO").expect("macro");
-        assert_eq!(m.severity, Severity::Low, "{name}: benign MsgBox macro is low");
+        let m = r
+            .findings
+            .iter()
+            .find(|f| f.symbol == "VBA_MACRO")
+            .expect("macro");
+        assert_eq!(
+            m.severity,
+            Severity::Low,
+            "{name}: benign MsgBox macro is low"
+        );
     }
 }
 
@@ -266,7 +331,10 @@ fn oletools_vba_samples() {
         ("oleform/oleform-PR314.docm", Verdict::Clean),
         ("olevba/sample_with_vba.ppt", Verdict::Clean),
         ("basic/encrypted.docx", Verdict::Incomplete),
-        ("encrypted/autostart-encrypt-standardpassword.xls", Verdict::Suspicious),
+        (
+            "encrypted/autostart-encrypt-standardpassword.xls",
+            Verdict::Suspicious,
+        ),
     ] {
         let r = scan(&format!("{o}{rel}"));
         assert_eq!(r.verdict, verdict, "{rel}: {:?}", symbols(&r));
@@ -293,8 +361,16 @@ fn user_password_opens_sample_zips() {
         passwords: vec!["infected-test".into()],
         ..ScanOptions::default()
     };
-    let r = scan_file(&corpus("office/oletools/msodde/dde-test-from-office2016.doc.zip"), &opts).remove(0);
-    let pw = r.findings.iter().find(|f| f.symbol == "ZIP_PASSWORD_RECOVERED").expect("opened");
+    let r = scan_file(
+        &corpus("office/oletools/msodde/dde-test-from-office2016.doc.zip"),
+        &opts,
+    )
+    .remove(0);
+    let pw = r
+        .findings
+        .iter()
+        .find(|f| f.symbol == "ZIP_PASSWORD_RECOVERED")
+        .expect("opened");
     assert!(pw.evidence.contains("user"), "{}", pw.evidence);
     assert!(!has(&r, "UNSCANNABLE"), "{:?}", symbols(&r));
 }

@@ -61,24 +61,24 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
                 }
             }
         } else if lower == "meta-inf/manifest.xml" {
-            if let Some(xml) = read_text(node, z, e.index) {
-                if xml.contains("encryption-data") {
-                    out.findings.push(Finding::new(
-                        "OFFICE_ENCRYPTED",
-                        Severity::Info,
-                        node.loc.clone(),
-                        "ODF package with encrypted parts",
-                    ));
-                    out.findings.push(unscannable(
-                        node.loc,
-                        "encrypted ODF document, password unknown",
-                    ));
-                }
+            if let Some(xml) = read_text(node, z, e.index)
+                && xml.contains("encryption-data")
+            {
+                out.findings.push(Finding::new(
+                    "OFFICE_ENCRYPTED",
+                    Severity::Info,
+                    node.loc.clone(),
+                    "ODF package with encrypted parts",
+                ));
+                out.findings.push(unscannable(
+                    node.loc,
+                    "encrypted ODF document, password unknown",
+                ));
             }
-        } else if lower.ends_with(".rels") {
-            if let Some(xml) = read_text(node, z, e.index) {
-                relationships(node, &e.name, &xml, out, &mut hyperlinks);
-            }
+        } else if lower.ends_with(".rels")
+            && let Some(xml) = read_text(node, z, e.index)
+        {
+            relationships(node, &e.name, &xml, out, &mut hyperlinks);
         }
         if e.size < 8 || e.encrypted {
             continue;
