@@ -589,6 +589,30 @@ pub(crate) mod tests {
         assert!(find_compressed_source(&[], 100).is_empty());
     }
 
+    #[test]
+    fn random_bytes_stay_bounded() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..3000usize {
+            let mut buf: Vec<u8> = (0..(round % 700) + 1)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            buf[0] = if round % 2 == 0 { 0x01 } else { 0x05 };
+            if round % 3 == 0 && buf.len() > 9 {
+                buf[1..10].copy_from_slice(b"\x00Attribut");
+            }
+            let max = round % 5000;
+            let d = decompress_detailed(&buf, max).unwrap();
+            assert!(d.data.len() <= max && d.consumed <= buf.len());
+            let found: usize = find_compressed_source(&buf, max).iter().map(Vec::len).sum();
+            assert!(found <= max);
+        }
+    }
+
     /// Round trip on real module sources: decompress, recompress, decompress again.
     #[test]
     fn round_trip_real_modules() {

@@ -310,14 +310,9 @@ fn is_block_quote_header(lines: &[&str], i: usize) -> bool {
     let t = lines[i].trim().trim_matches('*').trim();
     if t.starts_with("---") || t.starts_with("___") {
         let lower = t.to_lowercase();
-        return [
-            "original message",
-            "forwarded message",
-            "ursprüngliche nachricht",
-        ]
-        .iter()
-        .chain(&["message d'origine", "元のメッセージ", "転送メッセージ"])
-        .any(|m| lower.contains(m));
+        const MARKS: &str = "original message|forwarded message|ursprüngliche nachricht|\
+                             message d'origine|元のメッセージ|転送メッセージ";
+        return MARKS.split('|').any(|m| lower.contains(m));
     }
     let follow = |keys: &[&str]| {
         let mut next = lines
@@ -520,14 +515,14 @@ fn read_after_anchor(rest: &str, short_anchor: bool) -> After {
     // Openers: 「『 make a separator; a closed "…"/'…' counts as "is"; (…) as bare.
     p = skip_ws(rest, p);
     let opener = rest[p..].chars().next();
-    let closer = match opener {
-        Some('「') => Some('」'),
-        Some('『') => Some('』'),
-        Some('"') => Some('"'),
-        Some('\'') => Some('\''),
-        Some('(') => Some(')'),
-        _ => None,
-    };
+    const PAIRS: [(char, char); 5] = [
+        ('「', '」'),
+        ('『', '』'),
+        ('"', '"'),
+        ('\'', '\''),
+        ('(', ')'),
+    ];
+    let closer = PAIRS.iter().find(|p| Some(p.0) == opener).map(|p| p.1);
     let cornered = matches!(opener, Some('「' | '『'));
     let paren = opener == Some('(');
     if let (Some(o), Some(_)) = (opener, closer) {
@@ -683,84 +678,70 @@ mod tests {
 
     #[test]
     fn hand_written_cases() {
-        let cases: &[(&str, &str, &str, CandidateSource)] = &[
-            ("", "パスワード：Ab12Cd34", "Ab12Cd34", Anchor),
-            ("", "解凍パスワードは「x9Yz」です", "x9Yz", Anchor),
-            ("", "PW: sa", "sa", Anchor),
-            ("", "Password: sa", "sa", Anchor),
+        use CandidateSource::{Anchor as A, NextLine as N};
+        let cases: &[(&str, &str, CandidateSource)] = &[
+            ("パスワード：Ab12Cd34", "Ab12Cd34", A),
+            ("解凍パスワードは「x9Yz」です", "x9Yz", A),
+            ("PW: sa", "sa", A),
+            ("Password: sa", "sa", A),
+            ("パスワードは下記の通りです。\n\nQ7wE9rT2", "Q7wE9rT2", N),
+            ("ＰＷ：ａｂ１２", "ab12", A),
+            ("Doc password is password", "password", A),
+            ("パス\u{200B}ワード：ab\u{200C}cd12\u{FEFF}", "abcd12", A),
+            ("pass: 1234", "1234", A),
+            ("passwd=hunter2", "hunter2", A),
+            ("Your PIN is 4711.", "4711", A),
+            ("解凍キー：Zz9-Yy8", "Zz9-Yy8", A),
+            ("暗証番号は 5531 です", "5531", A),
+            ("パスワード（半角英数）：aB3dE5", "aB3dE5", A),
+            ("パスワード(半角)は『qwe123』となります。", "qwe123", A),
+            ("パスワードは tanaka2024です。", "tanaka2024", A),
+            ("Kennwort: Tx8!pq", "Tx8!pq", A),
+            ("Le mot de passe : soleil42", "soleil42", A),
+            ("contraseña: gato55", "gato55", A),
             (
-                "",
-                "パスワードは下記の通りです。\n\nQ7wE9rT2\n",
-                "Q7wE9rT2",
-                NextLine,
-            ),
-            ("", "ＰＷ：ａｂ１２", "ab12", Anchor),
-            ("", "Doc password is password", "password", Anchor),
-            (
-                "",
-                "パス\u{200B}ワード：ab\u{200C}cd12\u{FEFF}",
-                "abcd12",
-                Anchor,
-            ),
-            ("", "pass: 1234", "1234", Anchor),
-            ("", "passwd=hunter2", "hunter2", Anchor),
-            ("", "Your PIN is 4711.", "4711", Anchor),
-            ("", "解凍キー：Zz9-Yy8", "Zz9-Yy8", Anchor),
-            ("", "暗証番号は 5531 です", "5531", Anchor),
-            ("", "パスワード（半角英数）：aB3dE5", "aB3dE5", Anchor),
-            (
-                "",
-                "パスワード(半角)は『qwe123』となります。",
-                "qwe123",
-                Anchor,
-            ),
-            ("", "パスワードは tanaka2024です。", "tanaka2024", Anchor),
-            ("", "Kennwort: Tx8!pq", "Tx8!pq", Anchor),
-            ("", "Le mot de passe : soleil42", "soleil42", Anchor),
-            ("", "contraseña: gato55", "gato55", Anchor),
-            (
-                "",
                 "The password is below:\n\n  Zx81Spectrum\n",
                 "Zx81Spectrum",
-                NextLine,
+                N,
             ),
-            ("", "Password\n\nabc123\n", "abc123", NextLine),
+            ("Password\n\nabc123\n", "abc123", N),
             (
-                "",
-                "お世話になっております。\nパスワード：kP4mW2xQ\n以上",
+                "お世話になっております。\nパスワード：kP4mW2xQ",
                 "kP4mW2xQ",
-                Anchor,
+                A,
             ),
-            ("Re: 請求書", "パスワード → Hx7Lm2", "Hx7Lm2", Anchor),
-            ("", "PASSWORD - 7fG2kL", "7fG2kL", Anchor),
-            ("ZIP password: subj987", "see attachment", "subj987", Anchor),
-            ("", "Password: \"pa ss\" or 'x'", "pa", Anchor),
-            ("", "the zip pw Qz7xk9 as usual", "Qz7xk9", Anchor),
-            ("", "password \"secret\"", "secret", Anchor),
+            ("パスワード → Hx7Lm2", "Hx7Lm2", A),
+            ("PASSWORD - 7fG2kL", "7fG2kL", A),
+            ("Password: \"pa ss\" or 'x'", "pa", A),
+            ("the zip pw Qz7xk9 as usual", "Qz7xk9", A),
+            ("password \"secret\"", "secret", A),
         ];
-        for (subject, text, want, source) in cases {
-            let want = Some((want.to_string(), *source));
-            assert_eq!(best(subject, text), want, "{subject:?} / {text:?}");
+        for (text, want, source) in cases {
+            assert_eq!(
+                best("", text),
+                Some((want.to_string(), *source)),
+                "{text:?}"
+            );
         }
+        // The subject counts as a source, ranked before the bodies.
+        assert_eq!(
+            best("ZIP password: subj987", "see attachment"),
+            Some(("subj987".into(), A))
+        );
+        assert_eq!(
+            best("Re: 請求書", "PW: body1").map(|b| b.0),
+            Some("body1".into())
+        );
     }
 
     #[test]
     fn anchors_inside_words_and_prose_do_not_match() {
-        let negatives = [
-            "passenger list attached",
-            "compass heading 270",
-            "spin the wheel",
-            "bypass the filter",
-            "The password-protected file is attached",
-            "Please enter your password to continue",
-            "The password is required",
-            "I have to pass \"pci=bios,biosirq\" to the kernel",
-            "パスポート番号: AB1234567",
-            "ファイルパス: C:\\tmp",
-            "zip pw macro",
-            "パスワードを変更してください。\n新しい設定 abc123",
-        ];
-        for text in negatives {
+        let negatives = "passenger list attached|compass heading 270|spin the wheel|bypass the filter|\
+            The password-protected file is attached|Please enter your password to continue|\
+            The password is required|I have to pass \"pci=bios,biosirq\" to the kernel|\
+            パスポート番号: AB1234567|ファイルパス: C:\\tmp|zip pw macro|\
+            パスワードを変更してください。\n新しい設定 abc123";
+        for text in negatives.split('|') {
             assert!(!password_in_text("", &[text], &[]), "{text:?}");
             assert!(best("", text).is_none(), "{text:?}");
         }

@@ -61,28 +61,15 @@ pub struct Signal {
 /// All signals the message gives, in [`SignalKind`] order.
 pub fn signals(facts: &MailFacts<'_>) -> Vec<Signal> {
     let mut out = Vec::new();
-    let from_name = facts
-        .from
-        .and_then(|f| f.name.as_deref())
-        .map(|n| clip(n, MAX_FIELD));
-    let from_addr = facts
-        .from
-        .and_then(|f| f.address.as_deref())
-        .map(|a| clip(a, MAX_FIELD));
+    let mut push = |kind, evidence| out.push(Signal { kind, evidence });
+    let from_name = field(facts.from.and_then(|f| f.name.as_ref()));
+    let from_addr = field(facts.from.and_then(|f| f.address.as_ref()));
+    let from_shown = from_addr.unwrap_or_default();
     let from_domain = from_addr.and_then(domain_of);
-    let recipients: Vec<&MailAddr> = facts
-        .to
-        .iter()
-        .chain(facts.cc)
-        .take(MAX_RECIPIENTS)
-        .collect();
+    let from_org = from_domain.as_deref().map(org_domain);
     let mut recipient_domains: Vec<String> = Vec::new();
-    for r in &recipients {
-        if let Some(d) = r
-            .address
-            .as_deref()
-            .map(|a| clip(a, MAX_FIELD))
-            .and_then(domain_of)
+    for r in facts.to.iter().chain(facts.cc).take(MAX_RECIPIENTS) {
+        if let Some(d) = field(r.address.as_ref()).and_then(domain_of)
             && d.contains('.')
             && !recipient_domains.contains(&d)
         {
@@ -92,95 +79,65 @@ pub fn signals(facts: &MailFacts<'_>) -> Vec<Signal> {
 
     if let (Some(name), Some(addr)) = (from_name, from_addr) {
         let folded_addr = fold(addr);
-        let folded_name = fold(name);
-        if let Some(token) = at_tokens(&folded_name)
+        if let Some(token) = at_tokens(&fold(name))
             .into_iter()
             .find(|t| *t != folded_addr)
         {
-            out.push(Signal {
-                kind: SignalKind::DisplayNameAddressMismatch,
-                evidence: format!(
-                    "display name \"{name}\" contains \"{token}\" but the address is <{addr}>"
-                ),
-            });
+            let evidence =
+                format!("display name \"{name}\" contains \"{token}\" but the address is <{addr}>");
+            push(SignalKind::DisplayNameAddressMismatch, evidence);
         }
     }
 
-    if let (Some(name), Some(fd)) = (from_name, from_domain.as_deref()) {
+    if let (Some(name), Some(org)) = (from_name, from_org) {
         let folded_name = fold(name);
-        let found = recipient_domains
-            .iter()
-            .filter(|d| org_domain(d) != org_domain(fd))
-            .find_map(|d| name_mentions_domain(&folded_name, d).map(|what| (d, what)));
-        if let Some((d, what)) = found {
-            out.push(Signal {
-                kind: SignalKind::DisplayNameRecipientDomain,
-                evidence: format!(
-                    "display name \"{name}\" carries \"{what}\" of recipient domain {d} but From is <{}>",
-                    from_addr.unwrap_or_default()
-                ),
-            });
+        let mut others = recipient_domains.iter().filter(|d| org_domain(d) != org);
+        if let Some((d, what)) =
+            others.find_map(|d| name_mentions_domain(&folded_name, d).map(|what| (d, what)))
+        {
+            let evidence = format!(
+                "display name \"{name}\" carries \"{what}\" of recipient domain {d} but From is <{from_shown}>"
+            );
+            push(SignalKind::DisplayNameRecipientDomain, evidence);
         }
     }
 
     if is_reply_subject(facts.subject) && !facts.has_in_reply_to && !facts.has_references {
-        out.push(Signal {
-            kind: SignalKind::FakeReply,
-            evidence: format!(
-                "reply subject \"{}\" without In-Reply-To or References",
-                clip(facts.subject, 200)
-            ),
-        });
+        let subject = clip(facts.subject, 200);
+        let evidence = format!("reply subject \"{subject}\" without In-Reply-To or References");
+        push(SignalKind::FakeReply, evidence);
     }
 
     if let (Some(name), Some(addr)) = (from_name, from_addr)
         && let Some((qname, qaddr)) = quoted_sender_mismatch(facts.text, name, addr)
     {
-        out.push(Signal {
-            kind: SignalKind::QuotedSenderMismatch,
-            evidence: format!(
-                "quoted sender \"{qname}\" <{qaddr}> has the sender's display name but From is <{addr}>"
-            ),
-        });
+        let evidence = format!(
+            "quoted sender \"{qname}\" <{qaddr}> has the sender's display name but From is <{addr}>"
+        );
+        push(SignalKind::QuotedSenderMismatch, evidence);
     }
 
-    if let (Some(mid), Some(fd)) = (facts.message_id, from_domain.as_deref()) {
-        let mid = clip(mid, MAX_FIELD);
-        let right = mid
-            .trim()
-            .trim_matches(['<', '>'])
-            .rsplit_once('@')
-            .map(|(_, r)| fold(r));
-        if let Some(right) = right
+    if let (Some(mid), Some(org)) = (facts.message_id, from_org) {
+        let mid = clip(mid, MAX_FIELD).trim().trim_matches(['<', '>']);
+        if let Some((_, right)) = mid.rsplit_once('@')
+            && let right = fold(right)
             && recipient_domains.contains(&right)
-            && org_domain(&right) != org_domain(fd)
+            && org_domain(&right) != org
         {
-            out.push(Signal {
-                kind: SignalKind::MessageIdRecipientDomain,
-                evidence: format!(
-                    "Message-ID <{}> is on recipient domain {right} but From is <{}>",
-                    mid.trim().trim_matches(['<', '>']),
-                    from_addr.unwrap_or_default()
-                ),
-            });
+            let evidence = format!(
+                "Message-ID <{mid}> is on recipient domain {right} but From is <{from_shown}>"
+            );
+            push(SignalKind::MessageIdRecipientDomain, evidence);
         }
     }
 
-    let reply_to_addr = facts
-        .reply_to
-        .and_then(|r| r.address.as_deref())
-        .map(|a| clip(a, MAX_FIELD));
-    if let (Some(ra), Some(fd)) = (reply_to_addr, from_domain.as_deref())
+    let reply_to = field(facts.reply_to.and_then(|r| r.address.as_ref()));
+    if let (Some(ra), Some(org)) = (reply_to, from_org)
         && let Some(rd) = domain_of(ra)
-        && org_domain(&rd) != org_domain(fd)
+        && org_domain(&rd) != org
     {
-        out.push(Signal {
-            kind: SignalKind::ReplyToMismatch,
-            evidence: format!(
-                "Reply-To <{ra}> is on another domain than From <{}>",
-                from_addr.unwrap_or_default()
-            ),
-        });
+        let evidence = format!("Reply-To <{ra}> is on another domain than From <{from_shown}>");
+        push(SignalKind::ReplyToMismatch, evidence);
     }
     out
 }
@@ -236,6 +193,11 @@ fn clip(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// A header field cut to [`MAX_FIELD`].
+fn field(s: Option<&String>) -> Option<&str> {
+    s.map(|s| clip(s, MAX_FIELD))
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {

@@ -92,17 +92,18 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
             continue;
         }
         let cap = node.budget.entry_cap();
+        if cap == 0 {
+            out.findings
+                .push(unscannable(node.loc, "byte budget for this item used up"));
+            return;
+        }
         match z.read(e.index, None, cap) {
             Ok((data, cut)) => {
-                if !node.budget.spend(data.len() as u64) {
-                    out.findings
-                        .push(unscannable(node.loc, "byte budget for this item used up"));
-                    return;
-                }
+                node.budget.spend(data.len() as u64);
                 if cut {
                     out.findings.push(unscannable(
                         &node.loc.child(e.name.clone()),
-                        "part larger than the entry cap; only the start was inspected",
+                        &super::zip::cut_reason(node, cap),
                     ));
                 }
                 out.children.push(Child {

@@ -138,6 +138,11 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             None
         };
         let cap = node.budget.entry_cap();
+        if cap == 0 {
+            out.findings
+                .push(unscannable(node.loc, "byte budget for this item used up"));
+            break;
+        }
         let (data, cut) = match z.read(e.index, pw, cap) {
             Ok(r) => r,
             Err(err) => {
@@ -148,15 +153,11 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                 continue;
             }
         };
-        if !node.budget.spend(data.len() as u64) {
-            out.findings
-                .push(unscannable(node.loc, "byte budget for this item used up"));
-            break;
-        }
+        node.budget.spend(data.len() as u64);
         if cut {
             out.findings.push(unscannable(
                 &node.loc.child(e.name.clone()),
-                &format!("larger than the {cap}-byte entry cap; only the start was inspected"),
+                &cut_reason(node, cap),
             ));
         }
         if sniff::sniff(&data).is_container()
@@ -178,6 +179,15 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
         });
     }
     out
+}
+
+/// Why an entry was cut: its own cap, or what was left of the item's byte budget.
+pub(crate) fn cut_reason(node: &Node<'_>, cap: usize) -> String {
+    if (cap as u64) < node.budget.limits.max_entry_bytes {
+        format!("byte budget for this item used up; only the first {cap} bytes were inspected")
+    } else {
+        format!("larger than the {cap}-byte entry cap; only the start was inspected")
+    }
 }
 
 fn has_ext(name: &str, list: &[&str]) -> bool {
