@@ -3,6 +3,7 @@
 
 pub mod ole;
 pub mod ovba;
+pub mod ppt;
 pub mod sniff;
 pub mod vba;
 pub mod vba_scan;

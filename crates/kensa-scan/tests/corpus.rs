@@ -342,6 +342,19 @@ fn oletools_vba_samples() {
     // Empty interactive handlers (Frame1_Click) are not auto-exec: low, not suspicious.
     let r = scan(&format!("{o}oleform/oleform-PR314.docm"));
     assert!(has(&r, "VBA_MACRO") && !has(&r, "VBA_AUTOEXEC") && !has(&r, "VBA_AUTOEXEC_EXEC"));
+    // PowerPoint 97-2003 keeps the project in a compressed storage of `PowerPoint Document`.
+    let r = scan(&format!("{o}olevba/sample_with_vba.ppt"));
+    let m = r
+        .findings
+        .iter()
+        .find(|f| f.symbol == "VBA_MACRO")
+        .expect("ppt macro");
+    assert_eq!(m.severity, Severity::Low, "Action_Click MsgBox");
+    assert!(
+        m.location
+            .display()
+            .contains("PowerPoint Document/ExOleObjStg@")
+    );
     // Every encrypted sample is at least incomplete, never clean.
     for p in files(&format!("{o}encrypted")) {
         let r = scan_file(&p, &ScanOptions::default()).remove(0);

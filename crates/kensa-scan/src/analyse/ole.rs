@@ -2,10 +2,10 @@
 
 use kensa_core::{Finding, Severity};
 use kensa_formats::ole::OleFile;
-use kensa_formats::{ovba, vba as vba_format};
+use kensa_formats::{ovba, ppt, vba as vba_format};
 
 use super::{Output, vba};
-use crate::walk::{Node, unscannable};
+use crate::walk::{Child, Node, unscannable};
 
 pub(crate) fn analyse(node: &Node<'_>) -> Output {
     let mut out = Output::default();
@@ -69,7 +69,42 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             .findings
             .push(unscannable(node.loc, &format!("VBA: {e}"))),
     }
+    powerpoint_storages(node, &mut ole, &mut out);
     out
+}
+
+/// A .ppt keeps its VBA project and embedded objects as compressed storages inside the
+/// `PowerPoint Document` stream: each becomes a child, analysed like any OLE file.
+fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+    let Some(path) = ole.find_streams("PowerPoint Document").into_iter().next() else {
+        return;
+    };
+    let cap = node.budget.entry_cap();
+    let Ok((stream, _)) = ole.read_stream_prefix(&path, cap) else {
+        return;
+    };
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    for e in ppt::embedded_storages(&stream, cap, node.budget.limits.max_members) {
+        if !node.budget.spend(e.data.len() as u64) {
+            out.findings
+                .push(unscannable(node.loc, "byte budget for this item used up"));
+            return;
+        }
+        let name = format!("{path}/ExOleObjStg@{}", e.offset);
+        if e.truncated {
+            out.findings.push(unscannable(
+                &node.loc.child(name.clone()),
+                &super::zip::cut_reason(node, cap),
+            ));
+        }
+        out.children.push(Child {
+            name,
+            data: e.data,
+            ctx: ctx.clone(),
+            via: None,
+        });
+    }
 }
 
 /// Encrypted Office files (spec §2.5). Decryption is not attempted here: what is encrypted is
