@@ -138,8 +138,6 @@ fn signal_findings(node: &Node<'_>, mail: &Mail, out: &mut Output) {
             SignalKind::FakeReply => ("FAKE_REPLY", Severity::Low),
             SignalKind::MessageIdRecipientDomain => ("MESSAGE_ID_RECIPIENT_DOMAIN", Severity::Low),
             SignalKind::ReplyToMismatch => ("REPLY_TO_MISMATCH", Severity::Info),
-            #[allow(unreachable_patterns)]
-            _ => continue,
         };
         out.findings
             .push(Finding::new(symbol, severity, node.loc.clone(), s.evidence));

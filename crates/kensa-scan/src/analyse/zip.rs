@@ -160,10 +160,8 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                 &cut_reason(node, cap),
             ));
         }
-        if sniff::sniff(&data).is_container()
-            && sniff::sniff(&data) == FileType::Zip
-            && !ooxml::looks_like_package(&data)
-        {
+        let inner = sniff::sniff(&data);
+        if inner.is_container() && !(inner == FileType::Zip && ooxml::looks_like_package(&data)) {
             out.findings.push(Finding::new(
                 "ARCHIVE_NESTED",
                 Severity::Info,
