@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use kensa_core::{Budget, Finding, Limits, Location, Policy, Severity};
 use kensa_formats::sniff::{self, FileType};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::analyse::{self, Output};
@@ -192,7 +193,8 @@ fn walk(
     };
     out.extend(findings);
 
-    let mut walked = 0usize;
+    // Depth and member limits are decided before any child is walked.
+    let mut selected = Vec::with_capacity(children.len().min(budget.limits.max_members));
     for child in children {
         if child.ctx.depth > budget.limits.max_depth {
             out.push(unscannable(
@@ -201,14 +203,18 @@ fn walk(
             ));
             break;
         }
-        walked += 1;
-        if walked > budget.limits.max_members {
+        if selected.len() == budget.limits.max_members {
             out.push(unscannable(
                 loc,
                 &format!("more than {} members", budget.limits.max_members),
             ));
             break;
         }
+        selected.push(child);
+    }
+    // Siblings are independent: walk them on all cores (the budget is shared and atomic), then
+    // keep their findings in member order so the output does not depend on scheduling.
+    let walk_child = |child: &Child| {
         let child_loc = match &child.via {
             Some(via) => {
                 let mut segs = loc.0.clone();
@@ -219,15 +225,23 @@ fn walk(
             }
             None => loc.child(child.name.clone()),
         };
+        let mut found = Vec::new();
         walk(
             &child.data,
             Some(&child.name),
             &child_loc,
             &child.ctx,
             budget,
-            out,
+            &mut found,
         );
-    }
+        found
+    };
+    let per_child: Vec<Vec<Finding>> = if selected.len() > 1 {
+        selected.par_iter().map(walk_child).collect()
+    } else {
+        selected.iter().map(walk_child).collect()
+    };
+    out.extend(per_child.into_iter().flatten());
 
     // A macro document under another name is one step worse (SpamAssassin OLEMACRO_RENAME).
     if mismatch.is_some()

@@ -1,0 +1,288 @@
+//! Fuzz regressions: every file under `fuzz/regressions/<target>/` is fed to the same calls as the
+//! cargo-fuzz target of that name (`fuzz/fuzz_targets/<target>.rs`), and must return within a
+//! minute without panicking. A panic that the code under test catches itself (the walker's and the
+//! OLE wrapper's `catch_unwind`) fails too: libFuzzer aborts on those, and so does this test.
+//!
+//! The files are small hand-made or fuzzer-found inputs (no malware). To add one, minimise it with
+//! `cargo fuzz tmin` and copy it into the target's folder under a descriptive name (see
+//! `fuzz/README.md`).
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::{Once, mpsc};
+use std::time::Duration;
+
+use kensa_formats::ole::OleFile;
+use kensa_formats::vba::{self, VbaLimits};
+use kensa_formats::zip::Zip;
+use kensa_formats::{ovba, vba_scan};
+use kensa_mail::message::Mail;
+use kensa_mail::password;
+use kensa_scan::{ScanOptions, scan_bytes};
+
+/// The fuzz targets, each with a folder of regression inputs.
+const TARGETS: &[&str] = &[
+    "mime_walk",
+    "mime_rfc822_alphabet",
+    "zip",
+    "cfb",
+    "ovba",
+    "vba_scan",
+    "password",
+];
+
+/// Bugs found by fuzzing and not fixed yet in `crates/`: `(target/file, debug builds only)`. Such
+/// an input must still fail (so that the entry is removed once the bug is fixed); with `true`,
+/// only in builds with debug assertions (a `debug_assert!` in a dependency). Empty: every input
+/// found so far returns.
+const OPEN: &[(&str, bool)] = &[];
+
+/// Most time one input may take.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Cap on each ZIP entry or OLE stream read, as in the fuzz targets.
+const CAP: usize = 1 << 20;
+
+/// Kept in step with `fuzz/fuzz_targets/mime_rfc822_alphabet.rs`.
+const ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789: \r\n=?-;\"<>@/.+";
+
+fn to_alphabet(data: &[u8]) -> Vec<u8> {
+    data.iter()
+        .map(|&b| {
+            if ALPHABET.contains(&b) {
+                b
+            } else {
+                ALPHABET[usize::from(b) % ALPHABET.len()]
+            }
+        })
+        .collect()
+}
+
+fn mime(data: &[u8]) {
+    let report = scan_bytes("fuzz.eml", data, &ScanOptions::default());
+    // The walker turns a panic in an analyser into this finding: still a bug.
+    for f in &report.findings {
+        assert!(
+            !(f.symbol == "UNSCANNABLE" && f.evidence.starts_with("internal error")),
+            "{f:?}"
+        );
+    }
+    let _ = Mail::parse(data);
+}
+
+fn zip(data: &[u8]) {
+    let Ok(mut zip) = Zip::open(data, 256) else {
+        return;
+    };
+    let indexes: Vec<usize> = zip.entries.iter().map(|e| e.index).collect();
+    for index in indexes {
+        let _ = zip.read(index, None, CAP);
+        let _ = zip.read(index, Some(b"infected"), CAP);
+    }
+}
+
+fn cfb(data: &[u8]) {
+    let Ok(mut ole) = OleFile::parse(data) else {
+        return;
+    };
+    let streams: Vec<String> = ole
+        .entries()
+        .iter()
+        .filter(|e| e.is_stream)
+        .map(|e| e.path.clone())
+        .collect();
+    for path in &streams {
+        let _ = ole.read_stream_prefix(path, CAP);
+    }
+    let _ = vba::has_vba_storage(&ole);
+    let _ = vba::extract(&mut ole, &VbaLimits::default());
+}
+
+fn ovba(data: &[u8]) {
+    let _ = ovba::decompress(data, 1 << 20);
+    let _ = ovba::find_compressed_source(data, 1 << 20);
+}
+
+fn password(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = password::candidates(&text, &[&text], &[&text], &[], 40);
+    let _ = password::password_in_text(&text, &[&text], &[&text]);
+    let _ = password::html_to_text(&text);
+}
+
+/// The calls of fuzz target `target` on `data`.
+fn run_target(target: &str, data: &[u8]) {
+    match target {
+        "mime_walk" => mime(data),
+        "mime_rfc822_alphabet" => mime(&to_alphabet(data)),
+        "zip" => zip(data),
+        "cfb" => cfb(data),
+        "ovba" => ovba(data),
+        "vba_scan" => {
+            let _ = vba_scan::scan(&String::from_utf8_lossy(data));
+        }
+        "password" => password(data),
+        other => panic!("no fuzz target {other:?}"),
+    }
+}
+
+thread_local! {
+    /// Panics on this thread since the hook was installed, caught or not.
+    static PANICS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts every panic per thread (then prints it as usual).
+fn count_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.with(|n| n.set(n.get() + 1));
+            default(info);
+        }));
+    });
+}
+
+/// How one input went.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Returned,
+    /// Panicked (the count includes panics caught inside the code under test).
+    Panicked(usize),
+    TimedOut,
+}
+
+fn run_one(target: &'static str, data: Vec<u8>) -> Outcome {
+    count_panics();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(|| run_target(target, &data));
+        let panics = PANICS.with(Cell::get);
+        let _ = tx.send(match (result, panics) {
+            (Ok(()), 0) => Outcome::Returned,
+            (_, n) => Outcome::Panicked(n.max(1)),
+        });
+    });
+    rx.recv_timeout(DEADLINE).unwrap_or(Outcome::TimedOut)
+}
+
+fn regressions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions")
+}
+
+/// The regression inputs of one target, sorted by name.
+fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = regressions_dir().join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map_or_else(String::new, |n| format!("{target}/{}", n.to_string_lossy()));
+            let data = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (name, data)
+        })
+        .collect()
+}
+
+/// Runs every input of `target`; fails listing each one that panicked or hung.
+fn check(target: &'static str) {
+    let files = inputs(target);
+    assert!(
+        !files.is_empty(),
+        "no regression input in {}",
+        regressions_dir().join(target).display()
+    );
+    let mut failures = Vec::new();
+    for (name, data) in files {
+        let outcome = run_one(target, data);
+        let open = OPEN.iter().find(|(n, _)| *n == name);
+        match (open, outcome) {
+            (None, Outcome::Returned) => {}
+            (None, bad) => failures.push(format!("{name}: {bad:?}")),
+            (Some(_), Outcome::Panicked(_)) => {
+                eprintln!("{name}: still panics (known, listed in OPEN)");
+            }
+            (Some((_, true)), Outcome::Returned) if !cfg!(debug_assertions) => {}
+            (Some(_), Outcome::Returned) => failures.push(format!(
+                "{name}: listed in OPEN but no longer panics: remove it from OPEN"
+            )),
+            (Some(_), bad) => failures.push(format!("{name}: {bad:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn regressions_exist_for_every_target_and_only_for_targets() {
+    let dir = regressions_dir();
+    let mut total = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        assert!(
+            path.is_dir() && name.as_deref().is_some_and(|n| TARGETS.contains(&n)),
+            "{}: not the folder of a fuzz target",
+            path.display()
+        );
+    }
+    for target in TARGETS {
+        let n = inputs(target).len();
+        assert!(n > 0, "no regression input for fuzz target {target}");
+        total += n;
+    }
+    assert!(total >= TARGETS.len());
+    for (name, _) in OPEN {
+        let path = dir.join(name);
+        assert!(
+            path.is_file(),
+            "OPEN lists a missing file {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn mime_walk() {
+    check("mime_walk");
+}
+
+#[test]
+fn mime_rfc822_alphabet() {
+    check("mime_rfc822_alphabet");
+}
+
+#[test]
+fn zip_entries() {
+    check("zip");
+}
+
+#[test]
+fn cfb_streams_and_vba() {
+    check("cfb");
+}
+
+#[test]
+fn ovba_decompression() {
+    check("ovba");
+}
+
+#[test]
+fn vba_keyword_scan() {
+    check("vba_scan");
+}
+
+#[test]
+fn password_candidates() {
+    check("password");
+}
