@@ -44,7 +44,9 @@ impl ZipEntry {
     }
 }
 
-/// An opened archive over borrowed bytes.
+/// An opened archive over borrowed bytes. Cloning is cheap (the central directory is shared), so
+/// several threads can each read entries from their own clone.
+#[derive(Clone)]
 pub struct Zip<'a> {
     archive: ZipArchive<Cursor<&'a [u8]>>,
     pub entries: Vec<ZipEntry>,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use kensa_formats::ole::OleFile;
 use kensa_formats::vba::{self, VbaLimits};
 use kensa_formats::zip::Zip;
-use kensa_formats::{ovba, vba_scan};
+use kensa_formats::{ovba, ppt, vba_scan};
 use kensa_mail::message::Mail;
 use kensa_mail::password;
 use kensa_scan::{ScanOptions, scan_bytes};
@@ -27,6 +27,7 @@ const TARGETS: &[&str] = &[
     "zip",
     "cfb",
     "ovba",
+    "ppt",
     "vba_scan",
     "password",
 ];
@@ -104,6 +105,26 @@ fn ovba(data: &[u8]) {
     let _ = ovba::find_compressed_source(data, 1 << 20);
 }
 
+fn ppt_storages(stream: &[u8]) {
+    for e in ppt::embedded_storages(stream, CAP, 256) {
+        if let Ok(mut ole) = OleFile::parse(&e.data) {
+            let _ = vba::extract(&mut ole, &VbaLimits::default());
+        }
+    }
+}
+
+fn ppt(data: &[u8]) {
+    let Ok(mut ole) = OleFile::parse(data) else {
+        ppt_storages(data);
+        return;
+    };
+    if let Some(path) = ole.find_streams("PowerPoint Document").into_iter().next()
+        && let Ok((stream, _)) = ole.read_stream_prefix(&path, CAP)
+    {
+        ppt_storages(&stream);
+    }
+}
+
 fn password(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = password::candidates(&text, &[&text], &[&text], &[], 40);
@@ -119,10 +140,15 @@ fn run_target(target: &str, data: &[u8]) {
         "zip" => zip(data),
         "cfb" => cfb(data),
         "ovba" => ovba(data),
+        "ppt" => ppt(data),
         "vba_scan" => {
             let _ = vba_scan::scan(&String::from_utf8_lossy(data));
         }
         "password" => password(data),
+        // For `the_harness_sees_caught_panics`: a panic caught inside the code under test.
+        "selftest-caught-panic" => {
+            let _ = std::panic::catch_unwind(|| panic!("caught inside"));
+        }
         other => panic!("no fuzz target {other:?}"),
     }
 }
@@ -253,6 +279,16 @@ fn regressions_exist_for_every_target_and_only_for_targets() {
 }
 
 #[test]
+fn the_harness_sees_caught_panics() {
+    assert_eq!(run_one("no-such-target", Vec::new()), Outcome::Panicked(1));
+    assert_eq!(
+        run_one("selftest-caught-panic", Vec::new()),
+        Outcome::Panicked(1)
+    );
+    assert_eq!(run_one("ovba", vec![0x01]), Outcome::Returned);
+}
+
+#[test]
 fn mime_walk() {
     check("mime_walk");
 }
@@ -275,6 +311,11 @@ fn cfb_streams_and_vba() {
 #[test]
 fn ovba_decompression() {
     check("ovba");
+}
+
+#[test]
+fn ppt_embedded_storages() {
+    check("ppt");
 }
 
 #[test]

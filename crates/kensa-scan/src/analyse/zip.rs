@@ -5,6 +5,8 @@ use kensa_core::{Finding, Severity};
 use kensa_formats::sniff::{self, FileType};
 use kensa_formats::zip::{Zip, ZipEntry, ZipError};
 
+use rayon::prelude::*;
+
 use super::{Output, ooxml};
 use crate::walk::{Child, Node, PasswordSource, unscannable};
 
@@ -128,53 +130,66 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     let mut ctx = node.ctx.clone();
     ctx.depth += 1;
     ctx.in_archive = true;
-    for e in files.iter().take(limits.max_members.saturating_add(1)) {
-        let pw = if e.encrypted {
-            match &password {
-                Some((p, _)) => Some(p.as_bytes()),
-                None => continue,
-            }
-        } else {
-            None
-        };
+    let pw = password.as_ref().map(|(p, _)| p.as_bytes());
+    // Entries that can be read: the walker refuses past max_members, so one more is enough to say so.
+    let readable: Vec<&ZipEntry> = files
+        .iter()
+        .filter(|e| !e.encrypted || pw.is_some())
+        .take(limits.max_members.saturating_add(1))
+        .collect();
+    // Decryption and inflation are most of the work: read a batch of entries at a time, one per
+    // worker, each from its own clone of the archive. A batch holds at most `workers` entries of at
+    // most the current entry cap, so memory stays bounded while the byte budget is spent in order.
+    let workers = rayon::current_num_threads().max(1);
+    for batch in readable.chunks(workers) {
         let cap = node.budget.entry_cap();
         if cap == 0 {
             out.findings
                 .push(unscannable(node.loc, "byte budget for this item used up"));
             break;
         }
-        let (data, cut) = match z.read(e.index, pw, cap) {
-            Ok(r) => r,
-            Err(err) => {
+        let read: Vec<_> = batch
+            .par_iter()
+            .map_init(
+                || z.clone(),
+                |z, e| z.read(e.index, if e.encrypted { pw } else { None }, cap),
+            )
+            .collect();
+        for (e, result) in batch.iter().zip(read) {
+            let (data, cut) = match result {
+                Ok(r) => r,
+                Err(err) => {
+                    out.findings.push(unscannable(
+                        &node.loc.child(e.name.clone()),
+                        &format!("{err}"),
+                    ));
+                    continue;
+                }
+            };
+            node.budget.spend(data.len() as u64);
+            if cut {
                 out.findings.push(unscannable(
                     &node.loc.child(e.name.clone()),
-                    &format!("{err}"),
+                    &cut_reason(node, cap),
                 ));
-                continue;
             }
-        };
-        node.budget.spend(data.len() as u64);
-        if cut {
-            out.findings.push(unscannable(
-                &node.loc.child(e.name.clone()),
-                &cut_reason(node, cap),
-            ));
+            let inner = sniff::sniff(&data);
+            if inner.is_container() && !(inner == FileType::Zip && ooxml::looks_like_package(&data))
+            {
+                out.findings.push(Finding::new(
+                    "ARCHIVE_NESTED",
+                    Severity::Info,
+                    node.loc.child(e.name.clone()),
+                    "archive inside an archive",
+                ));
+            }
+            out.children.push(Child {
+                name: e.name.clone(),
+                data,
+                ctx: ctx.clone(),
+                via: via.clone(),
+            });
         }
-        let inner = sniff::sniff(&data);
-        if inner.is_container() && !(inner == FileType::Zip && ooxml::looks_like_package(&data)) {
-            out.findings.push(Finding::new(
-                "ARCHIVE_NESTED",
-                Severity::Info,
-                node.loc.child(e.name.clone()),
-                "archive inside an archive",
-            ));
-        }
-        out.children.push(Child {
-            name: e.name.clone(),
-            data,
-            ctx: ctx.clone(),
-            via: via.clone(),
-        });
     }
     out
 }
