@@ -19,11 +19,20 @@ pub struct Embedded {
 }
 
 /// Every ExOleObjStg of a `PowerPoint Document` stream: at most `max_items`, each at most
-/// `max_out` bytes. Records that do not decompress are skipped.
-pub fn embedded_storages(stream: &[u8], max_out: usize, max_items: usize) -> Vec<Embedded> {
+/// `max_out` bytes, all together at most `max_total` bytes (a few kilobytes of zlib can each
+/// inflate to `max_out`, so the total needs its own bound). Records that do not decompress are
+/// skipped.
+pub fn embedded_storages(
+    stream: &[u8],
+    max_out: usize,
+    max_total: usize,
+    max_items: usize,
+) -> Vec<Embedded> {
     let mut out = Vec::new();
+    let mut total = 0usize;
     let mut pos = 0usize;
-    while out.len() < max_items {
+    while out.len() < max_items && total < max_total {
+        let max_out = max_out.min(max_total - total);
         let Some(h) = stream.get(pos..pos + 8) else {
             break;
         };
@@ -47,6 +56,7 @@ pub fn embedded_storages(stream: &[u8], max_out: usize, max_items: usize) -> Vec
                 ))
             };
             if let Some((data, truncated)) = item.filter(|(d, _)| !d.is_empty()) {
+                total += data.len();
                 out.push(Embedded {
                     offset: pos,
                     data,
@@ -95,12 +105,45 @@ mod tests {
         inner.extend(record(0x0010, EX_OLE_OBJ_STG, &compressed));
         inner.extend(record(0x0000, EX_OLE_OBJ_STG, b"plain bytes"));
         let stream = record(0x000F, 0x03E8, &inner); // a container holding them
-        let found = embedded_storages(&stream, 1 << 20, 10);
+        let found = embedded_storages(&stream, 1 << 20, 1 << 20, 10);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].data, payload);
         assert_eq!(found[1].data, b"plain bytes");
-        assert_eq!(embedded_storages(&stream, 4, 10)[0].data.len(), 4, "capped");
-        assert_eq!(embedded_storages(&stream, 1 << 20, 1).len(), 1, "item cap");
+        assert_eq!(
+            embedded_storages(&stream, 4, 1 << 20, 10)[0].data.len(),
+            4,
+            "capped"
+        );
+        assert_eq!(
+            embedded_storages(&stream, 1 << 20, 1 << 20, 1).len(),
+            1,
+            "item cap"
+        );
+    }
+
+    /// Many records of zeros that each inflate to the per-item cap: the total stays in budget.
+    #[test]
+    fn total_output_is_bounded() {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; 1 << 20]).expect("compress");
+        let mut body = (1u32 << 20).to_le_bytes().to_vec();
+        body.extend_from_slice(&z.finish().expect("finish"));
+        let mut stream = Vec::new();
+        for _ in 0..40 {
+            stream.extend(record(0x0010, EX_OLE_OBJ_STG, &body));
+        }
+        assert!(
+            stream.len() < 64 << 10,
+            "40 MiB of output from a small stream"
+        );
+        let found = embedded_storages(&stream, 1 << 20, 3 << 20, 256);
+        let total: usize = found.iter().map(|e| e.data.len()).sum();
+        assert_eq!(total, 3 << 20);
+        assert_eq!(found.len(), 3);
+        // A budget that ends inside a record cuts that record and stops.
+        let found = embedded_storages(&stream, 1 << 20, (1 << 20) + 10, 256);
+        assert_eq!(found.len(), 2);
+        assert!(found[1].truncated && found[1].data.len() == 10);
     }
 
     #[test]
@@ -114,14 +157,15 @@ mod tests {
                 x ^= x << 17;
                 buf.push(x as u8);
             }
-            let _ = embedded_storages(&buf, 1 << 16, 16);
+            let _ = embedded_storages(&buf, 1 << 16, 1 << 18, 16);
         }
         // Lengths pointing past the end, and zero-length atoms.
         let _ = embedded_storages(
             &[0, 0, 0x11, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2],
             1 << 16,
+            1 << 18,
             16,
         );
-        assert!(embedded_storages(&[0u8; 64], 1 << 16, 16).is_empty());
+        assert!(embedded_storages(&[0u8; 64], 1 << 16, 1 << 18, 16).is_empty());
     }
 }

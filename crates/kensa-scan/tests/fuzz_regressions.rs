@@ -7,9 +7,9 @@
 //! `cargo fuzz tmin` and copy it into the target's folder under a descriptive name (see
 //! `fuzz/README.md`).
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::{Once, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, PoisonError, mpsc};
 use std::time::Duration;
 
 use kensa_formats::ole::OleFile;
@@ -106,7 +106,7 @@ fn ovba(data: &[u8]) {
 }
 
 fn ppt_storages(stream: &[u8]) {
-    for e in ppt::embedded_storages(stream, CAP, 256) {
+    for e in ppt::embedded_storages(stream, CAP, 4 * CAP, 256) {
         if let Ok(mut ole) = OleFile::parse(&e.data) {
             let _ = vba::extract(&mut ole, &VbaLimits::default());
         }
@@ -153,18 +153,20 @@ fn run_target(target: &str, data: &[u8]) {
     }
 }
 
-thread_local! {
-    /// Panics on this thread since the hook was installed, caught or not.
-    static PANICS: Cell<usize> = const { Cell::new(0) };
-}
+/// Panics on any thread since the hook was installed, caught or not (the walker reads members on
+/// worker threads, so a per-thread count would miss panics caught there).
+static PANICS: AtomicUsize = AtomicUsize::new(0);
 
-/// Counts every panic per thread (then prints it as usual).
+/// One input at a time, so that the panic count of a run is that input's.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Counts every panic (then prints it as usual).
 fn count_panics() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            PANICS.with(|n| n.set(n.get() + 1));
+            PANICS.fetch_add(1, Ordering::SeqCst);
             default(info);
         }));
     });
@@ -181,16 +183,20 @@ enum Outcome {
 
 fn run_one(target: &'static str, data: Vec<u8>) -> Outcome {
     count_panics();
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let before = PANICS.load(Ordering::SeqCst);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let result = std::panic::catch_unwind(|| run_target(target, &data));
-        let panics = PANICS.with(Cell::get);
-        let _ = tx.send(match (result, panics) {
-            (Ok(()), 0) => Outcome::Returned,
-            (_, n) => Outcome::Panicked(n.max(1)),
-        });
+        let _ = tx.send(result.is_ok());
     });
-    rx.recv_timeout(DEADLINE).unwrap_or(Outcome::TimedOut)
+    let Ok(returned) = rx.recv_timeout(DEADLINE) else {
+        return Outcome::TimedOut;
+    };
+    match PANICS.load(Ordering::SeqCst) - before {
+        0 if returned => Outcome::Returned,
+        n => Outcome::Panicked(n.max(1)),
+    }
 }
 
 fn regressions_dir() -> PathBuf {

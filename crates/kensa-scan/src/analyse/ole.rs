@@ -85,7 +85,8 @@ fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output)
     };
     let mut ctx = node.ctx.clone();
     ctx.depth += 1;
-    for e in ppt::embedded_storages(&stream, cap, node.budget.limits.max_members) {
+    let total = usize::try_from(node.budget.remaining_bytes()).unwrap_or(usize::MAX);
+    for e in ppt::embedded_storages(&stream, cap, total, node.budget.limits.max_members) {
         if !node.budget.spend(e.data.len() as u64) {
             out.findings
                 .push(unscannable(node.loc, "byte budget for this item used up"));
