@@ -19,6 +19,19 @@ pub(crate) struct Output {
     pub children: Vec<Child>,
 }
 
+/// An encrypted attachment in a message that states a password (spec §2.5, §2.6): Emotet's
+/// favourite carrier, whatever the content turns out to be. `what` names the container.
+pub(crate) fn password_in_body(node: &Node<'_>, what: &str, out: &mut Output) {
+    if node.ctx.in_mail && node.ctx.password_in_body {
+        out.findings.push(Finding::new(
+            "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY",
+            kensa_core::Severity::Medium,
+            node.loc.clone(),
+            format!("encrypted {what}; the message states a password"),
+        ));
+    }
+}
+
 pub(crate) fn dispatch(node: &Node<'_>) -> Output {
     match node.kind {
         FileType::Mail | FileType::Mbox => mail::analyse(node),

@@ -134,14 +134,7 @@ fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
             node.loc,
             &format!("{what}; password unknown, content not inspected"),
         ));
-        if node.ctx.in_mail && node.ctx.password_in_body {
-            out.findings.push(Finding::new(
-                "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY",
-                Severity::Medium,
-                node.loc.clone(),
-                "encrypted document; the message states a password",
-            ));
-        }
+        super::password_in_body(node, "document", out);
     }
 }
 

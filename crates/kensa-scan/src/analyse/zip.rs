@@ -84,14 +84,7 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                 if aes { "WinZip AES" } else { "ZipCrypto" }
             ),
         ));
-        if node.ctx.in_mail && node.ctx.password_in_body {
-            out.findings.push(Finding::new(
-                "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY",
-                Severity::Medium,
-                node.loc.clone(),
-                "encrypted archive; the message states a password",
-            ));
-        }
+        super::password_in_body(node, "archive", &mut out);
         password = find_password(node, &mut z, &encrypted);
         match &password {
             Some((pw, src)) => out.findings.push(Finding::new(
