@@ -1,10 +1,12 @@
 //! Pure parsers over bytes. Nothing here does I/O, and nothing may panic on any input:
 //! every function takes a byte slice (and limits), and returns data or an error with the offset.
 
+pub mod lnk;
 pub mod ole;
 pub mod ovba;
 pub mod ppt;
 pub mod sniff;
 pub mod vba;
 pub mod vba_scan;
+pub mod xlm;
 pub mod zip;

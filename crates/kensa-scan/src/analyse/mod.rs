@@ -2,10 +2,12 @@
 //! recurses by itself.
 
 pub(crate) mod exec;
+mod lnk;
 mod mail;
 mod ole;
 mod ooxml;
 mod vba;
+mod xlm;
 mod zip;
 
 use kensa_core::Finding;
@@ -37,7 +39,13 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
         FileType::Mail | FileType::Mbox => mail::analyse(node),
         FileType::Zip => zip::analyse(node),
         FileType::Ole => ole::analyse(node),
-        FileType::Pe | FileType::Lnk => exec::by_content(node),
+        FileType::Pe => exec::by_content(node),
+        FileType::Lnk => lnk::analyse(node),
+        FileType::Sylk => {
+            let mut out = Output::default();
+            xlm::findings(node, &kensa_formats::xlm::scan_slk(node.data), &mut out);
+            out
+        }
         FileType::SevenZip
         | FileType::Rar
         | FileType::Gzip

@@ -70,7 +70,33 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             .push(unscannable(node.loc, &format!("VBA: {e}"))),
     }
     powerpoint_storages(node, &mut ole, &mut out);
+    excel4_macros(node, &mut ole, &mut out);
     out
+}
+
+/// Excel 4.0 macro sheets in the BIFF `Workbook` (BIFF8) or `Book` (BIFF5) stream.
+fn excel4_macros(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+    let path = ole
+        .find_streams("Workbook")
+        .into_iter()
+        .chain(ole.find_streams("Book"))
+        .next();
+    let Some(path) = path else {
+        return;
+    };
+    let cap = node.budget.entry_cap();
+    match ole.read_stream_prefix(&path, cap) {
+        Ok((stream, cut)) => {
+            if cut {
+                out.findings
+                    .push(unscannable(node.loc, &super::zip::cut_reason(node, cap)));
+            }
+            super::xlm::findings(node, &kensa_formats::xlm::scan_biff(&stream), out);
+        }
+        Err(e) => out
+            .findings
+            .push(unscannable(node.loc, &format!("{path}: {e}"))),
+    }
 }
 
 /// A .ppt keeps its VBA project and embedded objects as compressed storages inside the

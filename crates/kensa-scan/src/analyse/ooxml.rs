@@ -39,8 +39,18 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
     let mut ctx = node.ctx.clone();
     ctx.depth += 1;
     let mut hyperlinks = Vec::new();
+    let mut xlm = kensa_formats::xlm::XlmReport::default();
     for e in entries.iter().filter(|e| !e.is_dir) {
         let lower = e.name.to_ascii_lowercase();
+        // Excel parts that can declare or hold macro sheets (worksheets, media and the VBA project
+        // are not among them; a macro sheet renamed into them is still declared in the workbook
+        // relationships and content types, which are read).
+        if is_excel_part(&lower)
+            && let Ok((data, _)) = z.read(e.index, None, XML_CAP.min(node.budget.entry_cap()))
+        {
+            node.budget.spend(data.len() as u64);
+            kensa_formats::xlm::scan_ooxml_part(&e.name, None, &data, &mut xlm);
+        }
         if lower == "[content_types].xml" {
             if let Some(xml) = read_text(node, z, e.index) {
                 let lx = xml.to_ascii_lowercase();
@@ -119,6 +129,7 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
             )),
         }
     }
+    super::xlm::findings(node, &xlm, out);
     if !hyperlinks.is_empty() {
         let n = hyperlinks.len();
         hyperlinks.truncate(5);
@@ -129,6 +140,14 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
             format!("{n} external link(s): {}", hyperlinks.join(", ")),
         ));
     }
+}
+
+fn is_excel_part(lower: &str) -> bool {
+    lower == "[content_types].xml"
+        || (lower.starts_with("xl/")
+            && !lower.starts_with("xl/worksheets/")
+            && !lower.starts_with("xl/media/")
+            && !lower.ends_with("vbaproject.bin"))
 }
 
 fn read_text(node: &Node<'_>, z: &mut Zip<'_>, index: usize) -> Option<String> {

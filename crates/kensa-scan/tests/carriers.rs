@@ -1,0 +1,161 @@
+//! Emotet-era carriers beyond VBA (issue 3, first part): Excel 4.0 macro sheets and LNK shortcuts.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use kensa_core::{Severity, Verdict};
+use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
+use zip::write::{SimpleFileOptions, ZipWriter};
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(rel)
+}
+
+fn lnk_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kensa-formats/testdata/lnk")
+            .join(name),
+    )
+    .expect("fixture")
+}
+
+fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
+    r.findings.iter().find(|f| f.symbol == sym)
+}
+
+fn symbols(r: &ItemReport) -> Vec<&'static str> {
+    r.findings.iter().map(|f| f.symbol).collect()
+}
+
+/// oletools' Excel 4 samples in every format: a macro sheet with Auto_Open and ALERT/HALT only →
+/// high (suspicious), never critical (spec §5).
+#[test]
+fn excel4_samples_in_every_format_are_high() {
+    let dir = corpus("office/oletools/excel4-macros");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let r = scan_file(&path, &ScanOptions::default()).remove(0);
+        let sheet =
+            find(&r, "XLM_MACRO_SHEET").unwrap_or_else(|| panic!("{}: {:?}", r.path, symbols(&r)));
+        assert_eq!(sheet.severity, Severity::High);
+        assert!(sheet.evidence.contains("Auto_Open"), "{}", sheet.evidence);
+        assert!(
+            find(&r, "XLM_AUTO_EXEC_EXEC").is_none(),
+            "{}: ALERT/HALT only",
+            r.path
+        );
+        assert_eq!(r.verdict, Verdict::Suspicious, "{}", r.path);
+        n += 1;
+    }
+    assert_eq!(n, 7);
+}
+
+/// The same SYLK sample with its ALERT call turned into EXEC: auto-start + execute → critical.
+#[test]
+fn excel4_exec_with_auto_open_is_malicious() {
+    let text = std::fs::read_to_string(corpus(
+        "office/oletools/excel4-macros/excel4_sample_macro.slk",
+    ))
+    .expect("slk");
+    assert!(text.contains("EALERT("));
+    let armed = text.replace(
+        "EALERT(\"This is a sample Excel 4 macro\")",
+        "EEXEC(\"cmd /c calc\")",
+    );
+    let r = scan_bytes("armed.slk", armed.as_bytes(), &ScanOptions::default());
+    assert_eq!(r.verdict, Verdict::Malicious, "{:?}", symbols(&r));
+    let f = find(&r, "XLM_AUTO_EXEC_EXEC").expect("critical XLM");
+    assert!(f.evidence.contains("EXEC"), "{}", f.evidence);
+}
+
+/// Hidden worksheets are not macro sheets: no XLM finding anywhere in calamine's spreadsheets.
+#[test]
+fn no_false_xlm_in_calamine() {
+    for entry in std::fs::read_dir(corpus("office/calamine")).expect("dir") {
+        let path = entry.expect("entry").path();
+        for r in scan_file(&path, &ScanOptions::default()) {
+            assert!(
+                !r.findings.iter().any(|f| f.symbol.starts_with("XLM_")),
+                "{}: {:?}",
+                r.path,
+                symbols(&r)
+            );
+        }
+    }
+}
+
+#[test]
+fn shortcuts_made_by_real_tools() {
+    let opts = ScanOptions::default();
+    let r = scan_bytes(
+        "x.lnk",
+        &lnk_fixture("pylnk3-powershell-enc-docicon.lnk"),
+        &opts,
+    );
+    assert_eq!(r.verdict, Verdict::Malicious, "{:?}", symbols(&r));
+    let f = find(&r, "LNK_LOLBIN").expect("lolbin");
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.evidence.contains("-enc"), "{}", f.evidence);
+    assert!(find(&r, "LNK_SIGNAL").is_some_and(|f| f.evidence.contains("document-icon")));
+
+    let r = scan_bytes("x.lnk", &lnk_fixture("pylnk3-notepad.lnk"), &opts);
+    assert_eq!(r.verdict, Verdict::Clean, "{:?}", symbols(&r));
+
+    let r = scan_bytes("x.lnk", &lnk_fixture("pylnk3-notepad-appended.lnk"), &opts);
+    assert_eq!(r.verdict, Verdict::Malicious);
+    assert!(find(&r, "LNK_APPENDED_DATA").is_some());
+
+    // Windows' own PowerShell shortcut: a system tool, no arguments: context only.
+    let r = scan_bytes(
+        "x.lnk",
+        &lnk_fixture("lnk-rs-windows-powershell.lnk"),
+        &opts,
+    );
+    assert_eq!(r.verdict, Verdict::Clean, "{:?}", symbols(&r));
+    assert_eq!(
+        find(&r, "LNK_LOLBIN").map(|f| f.severity),
+        Some(Severity::Low)
+    );
+
+    // Zero padding after the terminal block is not a payload.
+    let mut padded = lnk_fixture("pylnk3-notepad.lnk");
+    padded.extend_from_slice(&[0u8; 64]);
+    let r = scan_bytes("x.lnk", &padded, &opts);
+    assert!(find(&r, "LNK_APPENDED_DATA").is_none(), "{:?}", symbols(&r));
+}
+
+/// Emotet, April 2022: a password ZIP holding a shortcut, the password in the mail body.
+#[test]
+fn lnk_in_password_zip_in_mail_is_malicious() {
+    let lnk = lnk_fixture("pylnk3-powershell-enc-docicon.lnk");
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().with_aes_encryption(zip::AesMode::Aes256, "Qz7Lm2Pw");
+    w.start_file("Invoice 2022-04.pdf.lnk", opts)
+        .expect("start");
+    w.write_all(&lnk).expect("write");
+    let zip = w.finish().expect("finish").into_inner();
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &zip);
+    let mail = format!(
+        "From: partner@example.org\r\nTo: staff@example.jp\r\nSubject: RE: invoice\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nPlease see the attached file.\r\nPassword: Qz7Lm2Pw\r\n\r\n--b\r\n\
+Content-Type: application/zip; name=\"invoice.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b--\r\n"
+    );
+    let r = scan_bytes("mail.eml", mail.as_bytes(), &ScanOptions::default());
+    assert_eq!(r.verdict, Verdict::Malicious, "{:?}", symbols(&r));
+    let lolbin = find(&r, "LNK_LOLBIN").expect("lolbin");
+    assert_eq!(
+        lolbin.location.display(),
+        "mail.eml > invoice.zip[password from body] > Invoice 2022-04.pdf.lnk"
+    );
+    assert!(find(&r, "EXECUTABLE_IN_ARCHIVE").is_some_and(|f| f.severity == Severity::Critical));
+    assert!(find(&r, "NAME_TRICK").is_some());
+    assert!(
+        find(&r, "FAKE_REPLY").is_some(),
+        "RE: without threading headers"
+    );
+}
