@@ -15,7 +15,7 @@ use std::time::Duration;
 use kensa_formats::ole::OleFile;
 use kensa_formats::vba::{self, VbaLimits};
 use kensa_formats::zip::Zip;
-use kensa_formats::{ovba, ppt, vba_scan};
+use kensa_formats::{lnk, ovba, ppt, vba_scan, xlm};
 use kensa_mail::message::Mail;
 use kensa_mail::password;
 use kensa_scan::{ScanOptions, scan_bytes};
@@ -30,6 +30,8 @@ const TARGETS: &[&str] = &[
     "ppt",
     "vba_scan",
     "password",
+    "xlm",
+    "lnk",
 ];
 
 /// Bugs found by fuzzing and not fixed yet in `crates/`: `(target/file, debug builds only)`. Such
@@ -133,6 +135,22 @@ fn password(data: &[u8]) {
 }
 
 /// The calls of fuzz target `target` on `data`.
+fn xlm(data: &[u8]) {
+    let _ = xlm::scan_biff(data);
+    let _ = xlm::scan_slk(data);
+    let mut report = xlm::XlmReport::default();
+    for part in [
+        "[Content_Types].xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/macrosheets/sheet1.xml",
+        "xl/workbook.bin",
+        "xl/macrosheets/sheet1.bin",
+    ] {
+        xlm::scan_ooxml_part(part, None, data, &mut report);
+    }
+}
+
 fn run_target(target: &str, data: &[u8]) {
     match target {
         "mime_walk" => mime(data),
@@ -145,6 +163,12 @@ fn run_target(target: &str, data: &[u8]) {
             let _ = vba_scan::scan(&String::from_utf8_lossy(data));
         }
         "password" => password(data),
+        "xlm" => xlm(data),
+        "lnk" => {
+            if let Ok(l) = lnk::parse(data) {
+                let _ = lnk::assess(&l);
+            }
+        }
         // For `the_harness_sees_caught_panics`: a panic caught inside the code under test.
         "selftest-caught-panic" => {
             let _ = std::panic::catch_unwind(|| panic!("caught inside"));
@@ -327,6 +351,16 @@ fn ppt_embedded_storages() {
 #[test]
 fn vba_keyword_scan() {
     check("vba_scan");
+}
+
+#[test]
+fn xlm_macro_sheets() {
+    check("xlm");
+}
+
+#[test]
+fn lnk_shortcuts() {
+    check("lnk");
 }
 
 #[test]
