@@ -3,6 +3,7 @@
 
 pub mod lnk;
 pub mod ole;
+pub mod ole10native;
 pub mod ovba;
 pub mod ppt;
 pub mod sniff;

@@ -159,3 +159,54 @@ Content-Type: application/zip; name=\"invoice.zip\"\r\nContent-Transfer-Encoding
         "RE: without threading headers"
     );
 }
+
+/// OLE packages (spec §5): calc.exe embedded → critical; embedded calc.lnk and a package linking to
+/// calc.exe → high; the simple embedded files of every Office format → clean, with an info finding
+/// where the package is an OLE Package object.
+#[test]
+fn ole_packages_get_the_spec_verdicts() {
+    let o = "office/oletools/oleobj/";
+    let scan =
+        |rel: &str| scan_file(&corpus(&format!("{o}{rel}")), &ScanOptions::default()).remove(0);
+    let r = scan("sample_with_calc_embedded.doc");
+    assert_eq!(r.verdict, Verdict::Malicious, "{:?}", symbols(&r));
+    let exe = find(&r, "OLE_PACKAGE_EXECUTABLE").expect("embedded program");
+    assert!(exe.evidence.contains("calc.exe"), "{}", exe.evidence);
+    for rel in [
+        "sample_with_lnk_file.doc",
+        "sample_with_lnk_file.ppt",
+        "sample_with_lnk_file.pps",
+    ] {
+        let r = scan(rel);
+        assert_eq!(r.verdict, Verdict::Suspicious, "{rel}: {:?}", symbols(&r));
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.symbol == "EXECUTABLE_IN_ARCHIVE" && f.severity == Severity::High),
+            "{rel}: {:?}",
+            symbols(&r)
+        );
+    }
+    let r = scan("sample_with_lnk_to_calc.doc");
+    assert_eq!(r.verdict, Verdict::Suspicious, "{:?}", symbols(&r));
+    assert!(find(&r, "OLE_PACKAGE_LINK").is_some_and(|f| f.severity == Severity::High));
+    let mut simple = 0;
+    for entry in std::fs::read_dir(corpus(o)).expect("dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !name.starts_with("embedded-") {
+            continue;
+        }
+        let r = scan_file(&path, &ScanOptions::default()).remove(0);
+        assert_eq!(r.verdict, Verdict::Clean, "{name}: {:?}", symbols(&r));
+        simple += 1;
+    }
+    assert_eq!(
+        simple, 31,
+        "29 embedded-simple-2007 formats + 2 embedded-unicode"
+    );
+}

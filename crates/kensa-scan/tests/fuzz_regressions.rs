@@ -105,6 +105,7 @@ fn cfb(data: &[u8]) {
 fn ovba(data: &[u8]) {
     let _ = ovba::decompress(data, 1 << 20);
     let _ = ovba::find_compressed_source(data, 1 << 20);
+    let _ = kensa_formats::ole10native::parse(data, 1 << 20);
 }
 
 fn ppt_storages(stream: &[u8]) {

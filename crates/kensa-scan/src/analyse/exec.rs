@@ -16,6 +16,12 @@ const DOCUMENT: &[&str] = &[
     "rtf",
 ];
 
+/// Does a file name (or path) end in an extension Windows runs on a double-click?
+pub(crate) fn is_runnable_name(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| RUNNABLE.contains(&ext.trim().to_ascii_lowercase().as_str()))
+}
+
 fn severity(ctx: &Context) -> (&'static str, Severity) {
     if ctx.depth == 0 {
         // A program the user points kensa at directly is reported, not condemned.

@@ -2,6 +2,8 @@
 
 use kensa_core::{Finding, Severity};
 use kensa_formats::ole::OleFile;
+use kensa_formats::ole10native::{self, Content};
+use kensa_formats::sniff::{self, FileType};
 use kensa_formats::{ovba, ppt, vba as vba_format};
 
 use super::{Output, vba};
@@ -71,7 +73,81 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     }
     powerpoint_storages(node, &mut ole, &mut out);
     excel4_macros(node, &mut ole, &mut out);
+    packages(node, &mut ole, &mut out);
     out
+}
+
+/// OLE Package objects (`\x01Ole10Native`): the embedded file becomes a child; a program inside a
+/// document is critical, a link to one high (spec §2.7, §5: sample_with_calc_embedded.doc).
+fn packages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    ctx.in_archive = true;
+    for path in ole
+        .find_streams("\u{1}Ole10Native")
+        .into_iter()
+        .take(node.budget.limits.max_members)
+    {
+        let cap = node.budget.entry_cap();
+        let package = match ole.read_stream_prefix(&path, cap.saturating_add(4096)) {
+            Ok((stream, _)) => ole10native::parse(&stream, cap),
+            Err(e) => {
+                out.findings
+                    .push(unscannable(&node.loc.child(path.clone()), &e.to_string()));
+                continue;
+            }
+        };
+        let package = match package {
+            Ok(p) => p,
+            Err(e) => {
+                out.findings
+                    .push(unscannable(&node.loc.child(path.clone()), &e.to_string()));
+                continue;
+            }
+        };
+        let loc = node.loc.child(path.clone());
+        let what = format!("{} (from {})", package.label, package.source_path);
+        match package.content {
+            Content::Link => {
+                let runnable = super::exec::is_runnable_name(&package.source_path);
+                let sev = if runnable {
+                    Severity::High
+                } else {
+                    Severity::Info
+                };
+                out.findings.push(Finding::new(
+                    "OLE_PACKAGE_LINK",
+                    sev,
+                    loc,
+                    format!("link to {}", package.source_path),
+                ));
+            }
+            Content::Embedded { data, truncated } => {
+                node.budget.spend(data.len() as u64);
+                if truncated {
+                    out.findings
+                        .push(unscannable(&loc, &super::zip::cut_reason(node, cap)));
+                }
+                if sniff::sniff(&data) == FileType::Pe {
+                    out.findings.push(Finding::new(
+                        "OLE_PACKAGE_EXECUTABLE",
+                        Severity::Critical,
+                        loc,
+                        what,
+                    ));
+                } else {
+                    out.findings
+                        .push(Finding::new("OLE_PACKAGE", Severity::Info, loc, what));
+                }
+                out.children.push(Child {
+                    name: format!("{path}/{}", package.label),
+                    data,
+                    ctx: ctx.clone(),
+                    via: None,
+                });
+            }
+        }
+    }
 }
 
 /// Excel 4.0 macro sheets in the BIFF `Workbook` (BIFF8) or `Book` (BIFF5) stream.
