@@ -124,6 +124,8 @@ dict_for() {
     cfb | ovba | ppt) echo dicts/ole.dict ;;
     vba_scan) echo dicts/vba.dict ;;
     password) echo dicts/password.dict ;;
+    xlm) echo dicts/xlm.dict ;;
+    lnk) echo dicts/lnk.dict ;;
     esac
 }
 
