@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -126,6 +126,7 @@ dict_for() {
     password) echo dicts/password.dict ;;
     xlm) echo dicts/xlm.dict ;;
     lnk) echo dicts/lnk.dict ;;
+    rtf) echo dicts/rtf.dict ;;
     esac
 }
 

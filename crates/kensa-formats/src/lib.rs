@@ -6,6 +6,7 @@ pub mod ole;
 pub mod ole10native;
 pub mod ovba;
 pub mod ppt;
+pub mod rtf;
 pub mod sniff;
 pub mod vba;
 pub mod vba_scan;

@@ -210,3 +210,33 @@ fn ole_packages_get_the_spec_verdicts() {
         "29 embedded-simple-2007 formats + 2 embedded-unicode"
     );
 }
+
+/// RTF (spec §5): Equation Editor object → critical; auto-updating object → high; the RTF
+/// specification itself (2 MB of RTF) → clean.
+#[test]
+fn rtf_objects_get_the_spec_verdicts() {
+    let o = "office/oletools/";
+    let r = scan_file(
+        &corpus(&format!("{o}rtfobj/issue_251.rtf")),
+        &ScanOptions::default(),
+    )
+    .remove(0);
+    assert_eq!(r.verdict, Verdict::Malicious, "{:?}", symbols(&r));
+    assert!(find(&r, "RTF_EQUATION_EDITOR").is_some_and(|f| f.evidence.contains("Equation.3")));
+    let opts = ScanOptions {
+        passwords: vec!["infected-test".into()],
+        ..ScanOptions::default()
+    };
+    let r = scan_file(&corpus(&format!("{o}rtfobj/issue_185.rtf.zip")), &opts).remove(0);
+    assert_eq!(r.verdict, Verdict::Suspicious, "{:?}", symbols(&r));
+    let f = find(&r, "RTF_OBJECT_AUTOUPDATE").expect("auto-update object");
+    assert_eq!(f.severity, Severity::High);
+    assert!(f.evidence.contains("objupdate") && f.evidence.contains("objautlink"));
+    let r = scan_file(
+        &corpus(&format!("{o}msodde/RTF-Spec-1.7.rtf")),
+        &ScanOptions::default(),
+    )
+    .remove(0);
+    assert_eq!(r.verdict, Verdict::Clean, "{:?}", symbols(&r));
+    assert!(r.findings.is_empty(), "{:?}", symbols(&r));
+}

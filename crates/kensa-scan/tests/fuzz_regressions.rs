@@ -32,6 +32,7 @@ const TARGETS: &[&str] = &[
     "password",
     "xlm",
     "lnk",
+    "rtf",
 ];
 
 /// Bugs found by fuzzing and not fixed yet in `crates/`: `(target/file, debug builds only)`. Such
@@ -165,6 +166,9 @@ fn run_target(target: &str, data: &[u8]) {
         }
         "password" => password(data),
         "xlm" => xlm(data),
+        "rtf" => {
+            let _ = kensa_formats::rtf::scan(data, 1 << 20, 64);
+        }
         "lnk" => {
             if let Ok(l) = lnk::parse(data) {
                 let _ = lnk::assess(&l);
@@ -357,6 +361,11 @@ fn vba_keyword_scan() {
 #[test]
 fn xlm_macro_sheets() {
     check("xlm");
+}
+
+#[test]
+fn rtf_objects() {
+    check("rtf");
 }
 
 #[test]

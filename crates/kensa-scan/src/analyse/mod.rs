@@ -6,6 +6,7 @@ mod lnk;
 mod mail;
 mod ole;
 mod ooxml;
+mod rtf;
 mod vba;
 mod xlm;
 mod zip;
@@ -41,6 +42,7 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
         FileType::Ole => ole::analyse(node),
         FileType::Pe => exec::by_content(node),
         FileType::Lnk => lnk::analyse(node),
+        FileType::Rtf => rtf::analyse(node),
         FileType::Sylk => {
             let mut out = Output::default();
             xlm::findings(node, &kensa_formats::xlm::scan_slk(node.data), &mut out);
