@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -127,6 +127,7 @@ dict_for() {
     xlm) echo dicts/xlm.dict ;;
     lnk) echo dicts/lnk.dict ;;
     rtf) echo dicts/rtf.dict ;;
+    dde) echo dicts/dde.dict ;;
     esac
 }
 

@@ -1,6 +1,7 @@
 //! Pure parsers over bytes. Nothing here does I/O, and nothing may panic on any input:
 //! every function takes a byte slice (and limits), and returns data or an error with the offset.
 
+pub mod dde;
 pub mod lnk;
 pub mod ole;
 pub mod ole10native;

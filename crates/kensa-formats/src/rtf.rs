@@ -574,7 +574,10 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const CORPUS: &str = "/work/shared/corpus/office/oletools";
+    const CORPUS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/office/oletools"
+    );
 
     fn read(rel: &str) -> Vec<u8> {
         std::fs::read(Path::new(CORPUS).join(rel)).expect("corpus file")

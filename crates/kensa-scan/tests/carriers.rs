@@ -240,3 +240,52 @@ fn rtf_objects_get_the_spec_verdicts() {
     assert_eq!(r.verdict, Verdict::Clean, "{:?}", symbols(&r));
     assert!(r.findings.is_empty(), "{:?}", symbols(&r));
 }
+
+/// DDE (spec §5): every `cmd.exe "/k calc.exe"` sample is critical in Word binary (8-bit and UTF-16LE),
+/// DOCX/DOCM, Word 2003/2007 XML, XLSX/XLSM external links, CSV and Excel 2003 XML; the harmless
+/// documents are clean. (XLSB SupBook DDE is not read yet: dde-test.xlsb is left out.)
+#[test]
+fn dde_samples_are_critical_and_harmless_ones_clean() {
+    let opts = ScanOptions {
+        passwords: vec!["infected-test".into()],
+        ..ScanOptions::default()
+    };
+    let o = "office/oletools/";
+    for rel in [
+        "msodde/dde-test.docx",
+        "msodde/dde-test.docm",
+        "msodde/dde-test.xlsx",
+        "msodde/dde-test.xlsm",
+        "msodde/dde-in-csv.csv",
+        "msodde/dde-in-excel2003.xml",
+        "msodde/dde-test-from-office2003.doc.zip",
+        "msodde/dde-test-from-office2013-utf_16le-korean.doc.zip",
+        "msodde/dde-test-from-office2016.doc.zip",
+        "msodde/dde-in-word2003.xml.zip",
+        "msodde/dde-in-word2007.xml.zip",
+        "ooxml/dde-in-excel2003.xml",
+        "ooxml/dde-in-word2003.xml.zip",
+    ] {
+        let r = scan_file(&corpus(&format!("{o}{rel}")), &opts).remove(0);
+        assert_eq!(r.verdict, Verdict::Malicious, "{rel}: {:?}", symbols(&r));
+        let f = find(&r, "DDE_FIELD").expect("DDE");
+        assert_eq!(f.severity, Severity::Critical, "{rel}");
+        assert!(
+            f.evidence.to_ascii_lowercase().contains("cmd"),
+            "{rel}: {}",
+            f.evidence
+        );
+    }
+    for rel in [
+        "msodde/harmless-clean.doc",
+        "msodde/harmless-clean.docx",
+        "msodde/harmless-clean.docm",
+        "msodde/harmless-clean.xml",
+        "msodde/harmless-clean-2003.xml",
+        "ooxml/harmless-clean.xml",
+        "ooxml/harmless-clean-2003.xml",
+    ] {
+        let r = scan_file(&corpus(&format!("{o}{rel}")), &opts).remove(0);
+        assert_eq!(r.verdict, Verdict::Clean, "{rel}: {:?}", symbols(&r));
+    }
+}

@@ -33,6 +33,7 @@ const TARGETS: &[&str] = &[
     "xlm",
     "lnk",
     "rtf",
+    "dde",
 ];
 
 /// Bugs found by fuzzing and not fixed yet in `crates/`: `(target/file, debug builds only)`. Such
@@ -166,6 +167,13 @@ fn run_target(target: &str, data: &[u8]) {
         }
         "password" => password(data),
         "xlm" => xlm(data),
+        "dde" => {
+            let _ = kensa_formats::dde::word_binary(data);
+            let text = String::from_utf8_lossy(data);
+            let _ = kensa_formats::dde::wordprocessing_xml(&text);
+            let _ = kensa_formats::dde::spreadsheet_xml(&text);
+            let _ = kensa_formats::dde::csv(&text);
+        }
         "rtf" => {
             let _ = kensa_formats::rtf::scan(data, 1 << 20, 64);
         }
@@ -361,6 +369,11 @@ fn vba_keyword_scan() {
 #[test]
 fn xlm_macro_sheets() {
     check("xlm");
+}
+
+#[test]
+fn dde_fields() {
+    check("dde");
 }
 
 #[test]

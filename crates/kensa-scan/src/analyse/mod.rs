@@ -1,6 +1,7 @@
 //! Analysers: one per kind of node. Each takes a node and returns findings and children; none
 //! recurses by itself.
 
+mod dde;
 pub(crate) mod exec;
 mod lnk;
 mod mail;
@@ -43,6 +44,7 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
         FileType::Pe => exec::by_content(node),
         FileType::Lnk => lnk::analyse(node),
         FileType::Rtf => rtf::analyse(node),
+        FileType::Text => dde::text(node),
         FileType::Sylk => {
             let mut out = Output::default();
             xlm::findings(node, &kensa_formats::xlm::scan_slk(node.data), &mut out);

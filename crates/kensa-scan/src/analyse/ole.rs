@@ -74,7 +74,18 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     powerpoint_storages(node, &mut ole, &mut out);
     excel4_macros(node, &mut ole, &mut out);
     packages(node, &mut ole, &mut out);
+    word_fields(node, &mut ole, &mut out);
     out
+}
+
+/// DDE fields in a Word 97-2003 document (`WordDocument` stream, 8-bit or UTF-16LE text).
+fn word_fields(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+    let Some(path) = ole.find_streams("WordDocument").into_iter().next() else {
+        return;
+    };
+    if let Ok((stream, _)) = ole.read_stream_prefix(&path, node.budget.entry_cap()) {
+        super::dde::findings(node, None, &kensa_formats::dde::word_binary(&stream), out);
+    }
 }
 
 /// OLE Package objects (`\x01Ole10Native`): the embedded file becomes a child; a program inside a

@@ -45,6 +45,11 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
         // Excel parts that can declare or hold macro sheets (worksheets, media and the VBA project
         // are not among them; a macro sheet renamed into them is still declared in the workbook
         // relationships and content types, which are read).
+        if let Some(scan) = dde_scanner(&lower)
+            && let Some(xml) = read_text(node, z, e.index)
+        {
+            super::dde::findings(node, Some(&e.name), &scan(&xml), out);
+        }
         if is_excel_part(&lower)
             && let Ok((data, _)) = z.read(e.index, None, XML_CAP.min(node.budget.entry_cap()))
         {
@@ -139,6 +144,22 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
             node.loc.clone(),
             format!("{n} external link(s): {}", hyperlinks.join(", ")),
         ));
+    }
+}
+
+/// The parts that hold fields (Word body, headers, footers) or external DDE links (Excel).
+fn dde_scanner(lower: &str) -> Option<fn(&str) -> Vec<kensa_formats::dde::DdeField>> {
+    let word = lower.starts_with("word/")
+        && lower.ends_with(".xml")
+        && ["document", "header", "footer", "footnotes", "endnotes"]
+            .iter()
+            .any(|p| lower["word/".len()..].starts_with(p));
+    if word {
+        Some(kensa_formats::dde::wordprocessing_xml)
+    } else if lower.starts_with("xl/externallinks/") && lower.ends_with(".xml") {
+        Some(kensa_formats::dde::spreadsheet_xml)
+    } else {
+        None
     }
 }
 
