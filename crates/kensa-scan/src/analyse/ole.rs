@@ -163,12 +163,7 @@ fn packages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
 
 /// Excel 4.0 macro sheets in the BIFF `Workbook` (BIFF8) or `Book` (BIFF5) stream.
 fn excel4_macros(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
-    let path = ole
-        .find_streams("Workbook")
-        .into_iter()
-        .chain(ole.find_streams("Book"))
-        .next();
-    let Some(path) = path else {
+    let Some(path) = workbook_stream(ole) else {
         return;
     };
     let cap = node.budget.entry_cap();
@@ -261,14 +256,17 @@ fn word_encrypted(ole: &mut OleFile<'_>) -> bool {
     }
 }
 
-/// FILEPASS (0x002F) among the first records of the workbook globals.
-fn excel_encrypted(ole: &mut OleFile<'_>) -> bool {
-    let path = ole
-        .find_streams("Workbook")
+/// The BIFF workbook stream: `Workbook` (BIFF8), else `Book` (BIFF5).
+fn workbook_stream(ole: &OleFile<'_>) -> Option<String> {
+    ole.find_streams("Workbook")
         .into_iter()
         .chain(ole.find_streams("Book"))
-        .next();
-    let Some(path) = path else {
+        .next()
+}
+
+/// FILEPASS (0x002F) among the first records of the workbook globals.
+fn excel_encrypted(ole: &mut OleFile<'_>) -> bool {
+    let Some(path) = workbook_stream(ole) else {
         return false;
     };
     let Ok((data, _)) = ole.read_stream_prefix(&path, 64 << 10) else {
