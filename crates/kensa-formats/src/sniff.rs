@@ -142,7 +142,7 @@ pub fn sniff(data: &[u8]) -> FileType {
         return FileType::Image;
     }
     let head = &data[..data.len().min(4096)];
-    if starts(b"From ") && looks_like_header_block(after_first_line(head)) {
+    if is_mbox_start(head) {
         return FileType::Mbox;
     }
     if looks_like_header_block(head) {
@@ -207,34 +207,45 @@ const MAIL_HEADERS: &[&str] = &[
 ];
 
 /// The first lines are `Name: value` headers (or their folded continuations), with at least two
-/// well-known message headers among them.
+/// well-known message headers among them. Reads the bytes in place and stops at the first empty line,
+/// so a check costs at most the header block it looks at (the mbox splitter relies on that).
 fn looks_like_header_block(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
     let mut known = 0;
     let mut lines = 0;
-    for line in text.lines().take(60) {
-        if line.is_empty() {
+    for raw in head.split(|&b| b == b'\n').take(60) {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Some(&first) = line.first() else {
             break;
-        }
+        };
         lines += 1;
-        if line.starts_with([' ', '\t']) {
+        if first == b' ' || first == b'\t' {
             continue;
         }
-        let Some((name, _)) = line.split_once(':') else {
+        let Some(colon) = memchr::memchr(b':', line) else {
             return false;
         };
+        let name = &line[..colon];
         if name.is_empty()
             || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
         {
             return false;
         }
-        if MAIL_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        if MAIL_HEADERS
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
+        {
             known += 1;
         }
     }
     lines > 0 && known >= 2 || (lines > 0 && known >= 1 && lines <= 2)
+}
+
+/// `From ` followed on the next lines by a message header block: the start of an mbox message.
+pub fn is_mbox_start(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(4096)];
+    head.starts_with(b"From ") && looks_like_header_block(after_first_line(head))
 }
 
 /// Mostly printable: UTF-8 or 8-bit text with few control characters.

@@ -97,9 +97,10 @@ pub fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
         pos = at;
         // A separator follows an empty line and is itself followed by a header block; a body line
         // that happens to begin with "From " (unescaped, as in many single-message files) is not.
+        // Each check stops at the blank line that must precede the next separator, so the checks do
+        // not overlap and splitting stays linear on hostile input.
         let after_blank = data[..at - 1].ends_with(b"\n") || data[..at - 1].ends_with(b"\n\r");
-        let head = &data[at..data.len().min(at + 4096)];
-        if after_blank && sniff::sniff(head) == FileType::Mbox {
+        if after_blank && sniff::is_mbox_start(&data[at..]) {
             starts.push(at);
         }
     }
@@ -132,6 +133,20 @@ impl ItemReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many separator-like lines with nothing between them: linear work, one message each.
+    #[test]
+    fn mbox_split_of_hostile_separators() {
+        let unit = b"From a Mon Jan 1 00:00:00 2024\nFrom: a@b\nTo: c@d\n\n";
+        let data = unit.repeat(20_000);
+        assert_eq!(split_mbox(&data).len(), 20_000);
+        let blank_froms = b"\n\nFrom \n".repeat(200_000);
+        assert_eq!(
+            split_mbox(&blank_froms).len(),
+            1,
+            "no header block: no separator"
+        );
+    }
 
     #[test]
     fn mbox_split() {
