@@ -42,67 +42,56 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
     let mut xlm = kensa_formats::xlm::XlmReport::default();
     for e in entries.iter().filter(|e| !e.is_dir) {
         let lower = e.name.to_ascii_lowercase();
-        // Excel parts that can declare or hold macro sheets (worksheets, media and the VBA project
-        // are not among them; a macro sheet renamed into them is still declared in the workbook
-        // relationships and content types, which are read).
-        if let Some(scan) = dde_scanner(&lower)
-            && let Some(xml) = read_text(node, z, e.index)
-        {
-            super::dde::findings(node, Some(&e.name), &scan(&xml), out);
-        }
-        if is_excel_part(&lower)
-            && let Ok((data, _)) = z.read(e.index, None, XML_CAP.min(node.budget.entry_cap()))
-        {
-            node.budget.spend(data.len() as u64);
-            kensa_formats::xlm::scan_ooxml_part(&e.name, None, &data, &mut xlm);
-        }
-        if lower == "[content_types].xml" {
-            if let Some(xml) = read_text(node, z, e.index) {
-                let lx = xml.to_ascii_lowercase();
-                if let Some(t) = [
-                    "macroenabled",
-                    "vbaproject",
-                    "ms-excel.sheet.binary.macroenabled",
-                ]
-                .iter()
-                .find(|t| lx.contains(*t))
-                {
+        let dde = dde_scanner(&lower);
+        let excel = is_excel_part(&lower);
+        let text_part = lower == "[content_types].xml"
+            || lower == "meta-inf/manifest.xml"
+            || lower.ends_with(".rels")
+            || dde.is_some();
+        // Each part is decompressed once, whatever reads it.
+        let part = if text_part || excel {
+            read_part(node, z, e.index)
+        } else {
+            None
+        };
+        if let Some(data) = &part {
+            if excel {
+                kensa_formats::xlm::scan_ooxml_part(&e.name, None, data, &mut xlm);
+            }
+            if text_part {
+                let xml = String::from_utf8_lossy(data);
+                if let Some(scan) = dde {
+                    super::dde::findings(node, Some(&e.name), &scan(&xml), out);
+                }
+                if lower == "[content_types].xml" {
+                    macro_enabled_type(node, &xml, out);
+                } else if lower == "meta-inf/manifest.xml" && xml.contains("encryption-data") {
                     out.findings.push(Finding::new(
-                        "OOXML_MACRO_ENABLED_TYPE",
+                        "OFFICE_ENCRYPTED",
                         Severity::Info,
                         node.loc.clone(),
-                        format!("[Content_Types].xml declares {t}"),
+                        "ODF package with encrypted parts",
                     ));
+                    out.findings.push(unscannable(
+                        node.loc,
+                        "encrypted ODF document, password unknown",
+                    ));
+                } else if lower.ends_with(".rels") {
+                    relationships(node, &e.name, &xml, out, &mut hyperlinks);
                 }
             }
-        } else if lower == "meta-inf/manifest.xml" {
-            if let Some(xml) = read_text(node, z, e.index)
-                && xml.contains("encryption-data")
-            {
-                out.findings.push(Finding::new(
-                    "OFFICE_ENCRYPTED",
-                    Severity::Info,
-                    node.loc.clone(),
-                    "ODF package with encrypted parts",
-                ));
-                out.findings.push(unscannable(
-                    node.loc,
-                    "encrypted ODF document, password unknown",
-                ));
-            }
-        } else if lower.ends_with(".rels")
-            && let Some(xml) = read_text(node, z, e.index)
-        {
-            relationships(node, &e.name, &xml, out, &mut hyperlinks);
         }
         if e.size < 8 || e.encrypted {
             continue;
         }
         // Test every member for an embedded document: the VBA project part may be renamed.
-        let Ok((head, _)) = z.read(e.index, None, 8) else {
-            continue;
+        let kind = match &part {
+            Some(data) => sniff::sniff(&data[..data.len().min(8)]),
+            None => match z.read(e.index, None, 8) {
+                Ok((head, _)) => sniff::sniff(&head),
+                Err(_) => continue,
+            },
         };
-        let kind = sniff::sniff(&head);
         if !matches!(kind, FileType::Ole | FileType::Zip) {
             continue;
         }
@@ -163,6 +152,9 @@ fn dde_scanner(lower: &str) -> Option<fn(&str) -> Vec<kensa_formats::dde::DdeFie
     }
 }
 
+/// Excel parts that can declare or hold macro sheets. Worksheets, media and the VBA project are not
+/// among them; a macro sheet renamed into them is still declared in the workbook relationships and
+/// content types, which are read.
 fn is_excel_part(lower: &str) -> bool {
     lower == "[content_types].xml"
         || (lower.starts_with("xl/")
@@ -171,12 +163,28 @@ fn is_excel_part(lower: &str) -> bool {
             && !lower.ends_with("vbaproject.bin"))
 }
 
-fn read_text(node: &Node<'_>, z: &mut Zip<'_>, index: usize) -> Option<String> {
+/// A package part, at most XML_CAP bytes (package XML is small; more is not read).
+fn read_part(node: &Node<'_>, z: &mut Zip<'_>, index: usize) -> Option<Vec<u8>> {
     let (data, _) = z
         .read(index, None, XML_CAP.min(node.budget.entry_cap()))
         .ok()?;
     node.budget.spend(data.len() as u64);
-    Some(String::from_utf8_lossy(&data).into_owned())
+    Some(data)
+}
+
+fn macro_enabled_type(node: &Node<'_>, xml: &str, out: &mut Output) {
+    let lx = xml.to_ascii_lowercase();
+    if let Some(t) = ["macroenabled", "vbaproject"]
+        .iter()
+        .find(|t| lx.contains(*t))
+    {
+        out.findings.push(Finding::new(
+            "OOXML_MACRO_ENABLED_TYPE",
+            Severity::Info,
+            node.loc.clone(),
+            format!("[Content_Types].xml declares {t}"),
+        ));
+    }
 }
 
 /// External relationships (spec §2.13). Hyperlinks are collected and reported once, as info.
