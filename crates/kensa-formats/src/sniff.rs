@@ -304,19 +304,20 @@ pub fn claimed_type(name: &str) -> Option<FileType> {
     })
 }
 
-/// Does the content contradict the name? Only known-against-known disagreements count; text formats
-/// that legitimately carry other text (HTML in .txt, a header-looking CSV) are not mismatches.
-pub fn is_mismatch(claimed: FileType, sniffed: FileType) -> bool {
+/// The type `name` claims, when the content `data` (sniffed as `sniffed`) contradicts it. Only
+/// known-against-known disagreements count: text formats that legitimately carry other text (HTML in
+/// .txt, a header-looking CSV) do not, nor does an encrypted OOXML document, which is OLE by design.
+pub fn mismatch(name: &str, data: &[u8], sniffed: FileType) -> Option<FileType> {
     use FileType::*;
-    if claimed == sniffed || sniffed == Empty {
-        return false;
-    }
+    let claimed = claimed_type(name)?;
     let textual = |t| matches!(t, Text | Html | Mail | Mbox | Sylk);
-    if textual(claimed) && textual(sniffed) {
-        return false;
-    }
-    // Word opens RTF and HTML saved as .doc; still worth an info finding, so not excluded.
-    !(claimed == Mbox && sniffed == Mail)
+    let agrees = claimed == sniffed
+        || sniffed == Empty
+        || (textual(claimed) && textual(sniffed))
+        || (claimed == Mbox && sniffed == Mail)
+        || (claimed == Zip && sniffed == Ole && is_encrypted_ooxml(data));
+    // Word opens RTF and HTML saved as .doc; still worth an info finding, so not excused.
+    (!agrees).then_some(claimed)
 }
 
 #[cfg(test)]
@@ -370,9 +371,23 @@ mod tests {
         assert_eq!(claimed_type("invoice.DOC"), Some(FileType::Ole));
         assert_eq!(claimed_type("renamed.jpg"), Some(FileType::Image));
         assert_eq!(claimed_type("noext"), None);
-        assert!(is_mismatch(FileType::Image, FileType::Zip));
-        assert!(is_mismatch(FileType::Ole, FileType::Text));
-        assert!(!is_mismatch(FileType::Text, FileType::Html));
-        assert!(!is_mismatch(FileType::Zip, FileType::Zip));
+        assert_eq!(
+            mismatch("a.jpg", b"PK", FileType::Zip),
+            Some(FileType::Image)
+        );
+        assert_eq!(
+            mismatch("a.xls", b"text", FileType::Text),
+            Some(FileType::Ole)
+        );
+        assert_eq!(mismatch("a.txt", b"<html>", FileType::Html), None);
+        assert_eq!(mismatch("a.docx", b"PK", FileType::Zip), None);
+        assert_eq!(mismatch("noext", b"PK", FileType::Zip), None);
+        let mut encrypted = OLE_MAGIC.to_vec();
+        encrypted.extend_from_slice(b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0");
+        assert_eq!(mismatch("a.docx", &encrypted, FileType::Ole), None);
+        assert_eq!(
+            mismatch("a.docx", OLE_MAGIC, FileType::Ole),
+            Some(FileType::Zip)
+        );
     }
 }

@@ -155,10 +155,7 @@ fn walk(
     }
     let kind = sniff::sniff(data);
     let first_own = out.len();
-    let mismatch = name
-        .and_then(sniff::claimed_type)
-        .filter(|claimed| sniff::is_mismatch(*claimed, kind))
-        .filter(|claimed| !(*claimed == FileType::Zip && sniff::is_encrypted_ooxml(data)));
+    let mismatch = name.and_then(|n| sniff::mismatch(n, data, kind));
     if let Some(claimed) = mismatch {
         out.push(Finding::new(
             "TYPE_MISMATCH",
