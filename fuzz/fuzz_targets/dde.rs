@@ -1,15 +1,7 @@
 //! DDE fields and formula injection: Word binary, WordprocessingML, spreadsheet XML, CSV/SYLK.
 #![no_main]
 
-use kensa_formats::dde;
-use libfuzzer_sys::fuzz_target;
+#[path = "../targets.rs"]
+mod targets;
 
-fuzz_target!(|data: &[u8]| {
-    for f in dde::word_binary(data) {
-        let _ = dde::is_dangerous(&f);
-    }
-    let text = String::from_utf8_lossy(data);
-    let _ = dde::wordprocessing_xml(&text);
-    let _ = dde::spreadsheet_xml(&text);
-    let _ = dde::csv(&text);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("dde", data));

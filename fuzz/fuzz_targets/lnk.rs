@@ -1,11 +1,7 @@
 //! Windows shortcut parsing and its risk assessment.
 #![no_main]
 
-use kensa_formats::lnk;
-use libfuzzer_sys::fuzz_target;
+#[path = "../targets.rs"]
+mod targets;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(l) = lnk::parse(data) {
-        let _ = lnk::assess(&l);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("lnk", data));

@@ -2,9 +2,7 @@
 //! analysers as the bytes lead, plus the message model on its own.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[path = "../targets.rs"]
+mod targets;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = kensa_scan::scan_bytes("fuzz.eml", data, &kensa_scan::ScanOptions::default());
-    let _ = kensa_mail::message::Mail::parse(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("mime_walk", data));

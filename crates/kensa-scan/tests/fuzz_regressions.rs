@@ -12,29 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, PoisonError, mpsc};
 use std::time::Duration;
 
-use kensa_formats::ole::OleFile;
-use kensa_formats::vba::{self, VbaLimits};
-use kensa_formats::zip::Zip;
-use kensa_formats::{lnk, ovba, ppt, vba_scan, xlm};
-use kensa_mail::message::Mail;
-use kensa_mail::password;
-use kensa_scan::{ScanOptions, scan_bytes};
+#[path = "../../../fuzz/targets.rs"]
+mod targets;
 
 /// The fuzz targets, each with a folder of regression inputs.
-const TARGETS: &[&str] = &[
-    "mime_walk",
-    "mime_rfc822_alphabet",
-    "zip",
-    "cfb",
-    "ovba",
-    "ppt",
-    "vba_scan",
-    "password",
-    "xlm",
-    "lnk",
-    "rtf",
-    "dde",
-];
+const TARGETS: &[&str] = targets::NAMES;
 
 /// Bugs found by fuzzing and not fixed yet in `crates/`: `(target/file, debug builds only)`. Such
 /// an input must still fail (so that the entry is removed once the bug is fixed); with `true`,
@@ -45,148 +27,13 @@ const OPEN: &[(&str, bool)] = &[];
 /// Most time one input may take.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Cap on each ZIP entry or OLE stream read, as in the fuzz targets.
-const CAP: usize = 1 << 20;
-
-/// Kept in step with `fuzz/fuzz_targets/mime_rfc822_alphabet.rs`.
-const ALPHABET: &[u8] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789: \r\n=?-;\"<>@/.+";
-
-fn to_alphabet(data: &[u8]) -> Vec<u8> {
-    data.iter()
-        .map(|&b| {
-            if ALPHABET.contains(&b) {
-                b
-            } else {
-                ALPHABET[usize::from(b) % ALPHABET.len()]
-            }
-        })
-        .collect()
-}
-
-fn mime(data: &[u8]) {
-    let report = scan_bytes("fuzz.eml", data, &ScanOptions::default());
-    // The walker turns a panic in an analyser into this finding: still a bug.
-    for f in &report.findings {
-        assert!(
-            !(f.symbol == "UNSCANNABLE" && f.evidence.starts_with("internal error")),
-            "{f:?}"
-        );
-    }
-    let _ = Mail::parse(data);
-}
-
-fn zip(data: &[u8]) {
-    let Ok(mut zip) = Zip::open(data, 256) else {
-        return;
-    };
-    let indexes: Vec<usize> = zip.entries.iter().map(|e| e.index).collect();
-    for index in indexes {
-        let _ = zip.read(index, None, CAP);
-        let _ = zip.read(index, Some(b"infected"), CAP);
-    }
-}
-
-fn cfb(data: &[u8]) {
-    let Ok(mut ole) = OleFile::parse(data) else {
-        return;
-    };
-    let streams: Vec<String> = ole
-        .entries()
-        .iter()
-        .filter(|e| e.is_stream)
-        .map(|e| e.path.clone())
-        .collect();
-    for path in &streams {
-        let _ = ole.read_stream_prefix(path, CAP);
-    }
-    let _ = vba::has_vba_storage(&ole);
-    let _ = vba::extract(&mut ole, &VbaLimits::default());
-}
-
-fn ovba(data: &[u8]) {
-    let _ = ovba::decompress(data, 1 << 20);
-    let _ = ovba::find_compressed_source(data, 1 << 20);
-    let _ = kensa_formats::ole10native::parse(data, 1 << 20);
-}
-
-fn ppt_storages(stream: &[u8]) {
-    for e in ppt::embedded_storages(stream, CAP, 4 * CAP, 256) {
-        if let Ok(mut ole) = OleFile::parse(&e.data) {
-            let _ = vba::extract(&mut ole, &VbaLimits::default());
-        }
-    }
-}
-
-fn ppt(data: &[u8]) {
-    let Ok(mut ole) = OleFile::parse(data) else {
-        ppt_storages(data);
-        return;
-    };
-    if let Some(path) = ole.find_streams("PowerPoint Document").into_iter().next()
-        && let Ok((stream, _)) = ole.read_stream_prefix(&path, CAP)
-    {
-        ppt_storages(&stream);
-    }
-}
-
-fn password(data: &[u8]) {
-    let text = String::from_utf8_lossy(data);
-    let _ = password::candidates(&text, &[&text], &[&text], &[], 40);
-    let _ = password::password_in_text(&text, &[&text], &[&text]);
-    let _ = password::html_to_text(&text);
-}
-
-/// The calls of fuzz target `target` on `data`.
-fn xlm(data: &[u8]) {
-    let _ = xlm::scan_biff(data);
-    let _ = xlm::scan_slk(data);
-    let mut report = xlm::XlmReport::default();
-    for part in [
-        "[Content_Types].xml",
-        "xl/workbook.xml",
-        "xl/_rels/workbook.xml.rels",
-        "xl/macrosheets/sheet1.xml",
-        "xl/workbook.bin",
-        "xl/macrosheets/sheet1.bin",
-    ] {
-        xlm::scan_ooxml_part(part, None, data, &mut report);
-    }
-}
-
 fn run_target(target: &str, data: &[u8]) {
     match target {
-        "mime_walk" => mime(data),
-        "mime_rfc822_alphabet" => mime(&to_alphabet(data)),
-        "zip" => zip(data),
-        "cfb" => cfb(data),
-        "ovba" => ovba(data),
-        "ppt" => ppt(data),
-        "vba_scan" => {
-            let _ = vba_scan::scan(&String::from_utf8_lossy(data));
-        }
-        "password" => password(data),
-        "xlm" => xlm(data),
-        "dde" => {
-            let _ = kensa_formats::dde::word_binary(data);
-            let text = String::from_utf8_lossy(data);
-            let _ = kensa_formats::dde::wordprocessing_xml(&text);
-            let _ = kensa_formats::dde::spreadsheet_xml(&text);
-            let _ = kensa_formats::dde::csv(&text);
-        }
-        "rtf" => {
-            let _ = kensa_formats::rtf::scan(data, 1 << 20, 64);
-        }
-        "lnk" => {
-            if let Ok(l) = lnk::parse(data) {
-                let _ = lnk::assess(&l);
-            }
-        }
         // For `the_harness_sees_caught_panics`: a panic caught inside the code under test.
         "selftest-caught-panic" => {
             let _ = std::panic::catch_unwind(|| panic!("caught inside"));
         }
-        other => panic!("no fuzz target {other:?}"),
+        name => targets::run(name, data),
     }
 }
 
