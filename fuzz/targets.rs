@@ -10,7 +10,9 @@ use kensa_formats::{dde, lnk, ole10native, ovba, ppt, rtf, vba_scan, xlm};
 use kensa_mail::{message::Mail, password};
 use kensa_scan::{ScanOptions, scan_bytes};
 
-/// The targets, each with a binary and a folder of regression inputs.
+/// The targets, each with a binary and a folder of regression inputs (read by the regression test;
+/// each fuzz binary runs one of them).
+#[allow(dead_code)]
 pub const NAMES: &[&str] = &[
     "mime_walk",
     "mime_rfc822_alphabet",
