@@ -15,12 +15,49 @@ mod zip;
 use kensa_core::Finding;
 use kensa_formats::sniff::FileType;
 
-use crate::walk::{Child, Node};
+use crate::walk::{Child, Context, Node, unscannable};
 
 #[derive(Default)]
 pub(crate) struct Output {
     pub findings: Vec<Finding>,
     pub children: Vec<Child>,
+}
+
+impl Output {
+    /// A child taken out of `node`: its bytes count against the item's budget, and when it was cut
+    /// at `cap` (`cut` true) that is reported on it, so a partly read member is never called clean.
+    pub(crate) fn add_child(
+        &mut self,
+        node: &Node<'_>,
+        name: String,
+        data: Vec<u8>,
+        cut: Option<usize>,
+        ctx: &Context,
+        via: Option<String>,
+    ) {
+        node.budget.spend(data.len() as u64);
+        if let Some(cap) = cut {
+            self.findings.push(unscannable(
+                &node.loc.child(name.clone()),
+                &cut_reason(node, cap),
+            ));
+        }
+        self.children.push(Child {
+            name,
+            data,
+            ctx: ctx.clone(),
+            via,
+        });
+    }
+}
+
+/// Why something was cut at `cap`: its own entry cap, or what was left of the item's byte budget.
+pub(crate) fn cut_reason(node: &Node<'_>, cap: usize) -> String {
+    if (cap as u64) < node.budget.limits.max_entry_bytes {
+        format!("byte budget for this item used up; only the first {cap} bytes were inspected")
+    } else {
+        format!("larger than the {cap}-byte entry cap; only the start was inspected")
+    }
 }
 
 /// An encrypted attachment in a message that states a password (spec §2.5, §2.6): Emotet's

@@ -7,7 +7,7 @@ use kensa_formats::sniff::{self, FileType};
 use kensa_formats::{ovba, ppt, vba as vba_format};
 
 use super::{Output, vba};
-use crate::walk::{Child, Node, unscannable};
+use crate::walk::{Node, unscannable};
 
 pub(crate) fn analyse(node: &Node<'_>) -> Output {
     let mut out = Output::default();
@@ -134,12 +134,8 @@ fn packages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
                 ));
             }
             Content::Embedded { data, truncated } => {
-                node.budget.spend(data.len() as u64);
-                if truncated {
-                    out.findings
-                        .push(unscannable(&loc, &super::zip::cut_reason(node, cap)));
-                }
-                if sniff::sniff(&data) == FileType::Pe {
+                let kind = sniff::sniff(&data);
+                if kind == FileType::Pe {
                     out.findings.push(Finding::new(
                         "OLE_PACKAGE_EXECUTABLE",
                         Severity::Critical,
@@ -150,12 +146,8 @@ fn packages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
                     out.findings
                         .push(Finding::new("OLE_PACKAGE", Severity::Info, loc, what));
                 }
-                out.children.push(Child {
-                    name: format!("{path}/{}", package.label),
-                    data,
-                    ctx: ctx.clone(),
-                    via: None,
-                });
+                let name = format!("{path}/{}", package.label);
+                out.add_child(node, name, data, truncated.then_some(cap), &ctx, None);
             }
         }
     }
@@ -171,7 +163,7 @@ fn excel4_macros(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
         Ok((stream, cut)) => {
             if cut {
                 out.findings
-                    .push(unscannable(node.loc, &super::zip::cut_reason(node, cap)));
+                    .push(unscannable(node.loc, &super::cut_reason(node, cap)));
             }
             super::xlm::findings(node, &kensa_formats::xlm::scan_biff(&stream), out);
         }
@@ -195,24 +187,8 @@ fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output)
     ctx.depth += 1;
     let total = usize::try_from(node.budget.remaining_bytes()).unwrap_or(usize::MAX);
     for e in ppt::embedded_storages(&stream, cap, total, node.budget.limits.max_members) {
-        if !node.budget.spend(e.data.len() as u64) {
-            out.findings
-                .push(unscannable(node.loc, "byte budget for this item used up"));
-            return;
-        }
         let name = format!("{path}/ExOleObjStg@{}", e.offset);
-        if e.truncated {
-            out.findings.push(unscannable(
-                &node.loc.child(name.clone()),
-                &super::zip::cut_reason(node, cap),
-            ));
-        }
-        out.children.push(Child {
-            name,
-            data: e.data,
-            ctx: ctx.clone(),
-            via: None,
-        });
+        out.add_child(node, name, e.data, e.truncated.then_some(cap), &ctx, None);
     }
 }
 

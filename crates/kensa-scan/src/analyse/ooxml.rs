@@ -10,7 +10,7 @@ use kensa_formats::zip::Zip;
 use regex::Regex;
 
 use super::Output;
-use crate::walk::{Child, Node, unscannable};
+use crate::walk::{Node, unscannable};
 
 const XML_CAP: usize = 4 << 20;
 
@@ -103,19 +103,7 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
         }
         match z.read(e.index, None, cap) {
             Ok((data, cut)) => {
-                node.budget.spend(data.len() as u64);
-                if cut {
-                    out.findings.push(unscannable(
-                        &node.loc.child(e.name.clone()),
-                        &super::zip::cut_reason(node, cap),
-                    ));
-                }
-                out.children.push(Child {
-                    name: e.name.clone(),
-                    data,
-                    ctx: ctx.clone(),
-                    via: None,
-                });
+                out.add_child(node, e.name.clone(), data, cut.then_some(cap), &ctx, None);
             }
             Err(err) => out.findings.push(unscannable(
                 &node.loc.child(e.name.clone()),

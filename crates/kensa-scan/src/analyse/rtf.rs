@@ -5,7 +5,7 @@ use kensa_core::{Finding, Severity};
 use kensa_formats::rtf;
 
 use super::Output;
-use crate::walk::{Child, Node};
+use crate::walk::Node;
 
 pub(crate) fn analyse(node: &Node<'_>) -> Output {
     let mut out = Output::default();
@@ -52,21 +52,10 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                 format!("object class {class}"),
             ));
         }
-        if o.truncated {
-            out.findings.push(crate::walk::unscannable(
-                &loc,
-                &super::zip::cut_reason(node, cap),
-            ));
-        }
-        node.budget.spend(o.data.len() as u64);
         let data = o.embedded.unwrap_or(o.data);
-        if !data.is_empty() {
-            out.children.push(Child {
-                name: format!("object{}@{}", i + 1, o.offset),
-                data,
-                ctx: ctx.clone(),
-                via: None,
-            });
+        if !data.is_empty() || o.truncated {
+            let name = format!("object{}@{}", i + 1, o.offset);
+            out.add_child(node, name, data, o.truncated.then_some(cap), &ctx, None);
         }
     }
     if let Some(t) = report.template {

@@ -8,7 +8,7 @@ use kensa_formats::zip::{Zip, ZipEntry, ZipError};
 use rayon::prelude::*;
 
 use super::{Output, ooxml};
-use crate::walk::{Child, Node, PasswordSource, unscannable};
+use crate::walk::{Node, PasswordSource, unscannable};
 
 /// Names that make an encrypted archive risky even when it cannot be opened (spec §2.6).
 const RISKY: &[&str] = &[
@@ -159,13 +159,6 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                     continue;
                 }
             };
-            node.budget.spend(data.len() as u64);
-            if cut {
-                out.findings.push(unscannable(
-                    &node.loc.child(e.name.clone()),
-                    &cut_reason(node, cap),
-                ));
-            }
             let inner = sniff::sniff(&data);
             if inner.is_container() && !(inner == FileType::Zip && ooxml::looks_like_package(&data))
             {
@@ -176,24 +169,17 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                     "archive inside an archive",
                 ));
             }
-            out.children.push(Child {
-                name: e.name.clone(),
+            out.add_child(
+                node,
+                e.name.clone(),
                 data,
-                ctx: ctx.clone(),
-                via: via.clone(),
-            });
+                cut.then_some(cap),
+                &ctx,
+                via.clone(),
+            );
         }
     }
     out
-}
-
-/// Why an entry was cut: its own cap, or what was left of the item's byte budget.
-pub(crate) fn cut_reason(node: &Node<'_>, cap: usize) -> String {
-    if (cap as u64) < node.budget.limits.max_entry_bytes {
-        format!("byte budget for this item used up; only the first {cap} bytes were inspected")
-    } else {
-        format!("larger than the {cap}-byte entry cap; only the start was inspected")
-    }
 }
 
 fn has_ext(name: &str, list: &[&str]) -> bool {
