@@ -107,7 +107,7 @@ pub fn scan_bytes(path: &str, data: &[u8], opts: &ScanOptions) -> ItemReport {
     let kind = sniff::sniff(data);
     let root = Location::root(display_name(path));
     let mut findings = Vec::new();
-    walk(data, Some(path), &root, &ctx, &budget, &mut findings);
+    walk(data, kind, Some(path), &root, &ctx, &budget, &mut findings);
     let assessment = opts.policy.assess(&mut findings);
     findings.sort_by(|a, b| {
         b.severity
@@ -139,10 +139,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Walk one node: sniff, analyse, then walk its children. `name` is the name the node was given
-/// (file or attachment name), used to compare the claimed type with the real one.
+/// Walk one node of sniffed type `kind`: analyse it, then walk its children. `name` is the name
+/// the node was given (file or attachment name), used to compare the claimed type with the real one.
 fn walk(
     data: &[u8],
+    kind: FileType,
     name: Option<&str>,
     loc: &Location,
     ctx: &Context,
@@ -153,7 +154,6 @@ fn walk(
         out.push(unscannable(loc, "time budget for this item used up"));
         return;
     }
-    let kind = sniff::sniff(data);
     let first_own = out.len();
     let mismatch = name.and_then(|n| sniff::mismatch(n, data, kind));
     if let Some(claimed) = mismatch {
@@ -225,6 +225,7 @@ fn walk(
         let mut found = Vec::new();
         walk(
             &child.data,
+            sniff::sniff(&child.data),
             Some(&child.name),
             &child_loc,
             &child.ctx,

@@ -188,6 +188,23 @@ fn too_many_members_is_incomplete() {
 }
 
 #[test]
+fn too_many_attachments_is_incomplete() {
+    let mut m = String::from(
+        "From: a@example.org\r\nTo: b@example.jp\r\nSubject: many\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n",
+    );
+    for i in 0..300 {
+        m.push_str(&format!(
+            "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"f{i}.txt\"\r\n\r\nx\r\n"
+        ));
+    }
+    m.push_str("--b--\r\n");
+    let r = scan_bytes("many.eml", m.as_bytes(), &ScanOptions::default());
+    assert_eq!(r.verdict, Verdict::Incomplete, "{:?}", symbols(&r));
+    assert!(find(&r, "UNSCANNABLE").is_some_and(|f| f.evidence.contains("more than 256 members")));
+}
+
+#[test]
 fn byte_budget_is_enforced_per_item() {
     let blob = vec![7u8; 3 << 20];
     let entries: Vec<(String, Vec<u8>)> = (0..4)

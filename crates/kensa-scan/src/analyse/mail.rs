@@ -76,7 +76,9 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     ctx.password_in_body = in_body;
     ctx.passwords = Arc::new(passwords);
 
-    for (i, a) in mail.attachments.into_iter().enumerate() {
+    // The walker opens at most max_members children and reports the rest; one more is enough to say so.
+    let limit = node.budget.limits.max_members.saturating_add(1);
+    for (i, a) in mail.attachments.into_iter().enumerate().take(limit) {
         if !node.budget.spend(a.data.len() as u64) {
             out.findings.push(crate::walk::unscannable(
                 node.loc,
