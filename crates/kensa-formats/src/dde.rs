@@ -444,6 +444,97 @@ fn formula_field(formula: &str) -> Option<DdeField> {
     }
 }
 
+/// SUPBOOK (BIFF8 0x01AE) and BrtSupBook (BIFF12 0x0168) records of an external DDE link.
+const SUPBOOK: u16 = 0x01AE;
+const BRT_SUP_BOOK: u16 = 0x0168;
+/// Records looked at in one workbook stream before giving up on finding more links.
+const MAX_LINK_RECORDS: usize = 1 << 20;
+
+/// DDE links in a BIFF8 `Workbook` stream: a SUPBOOK whose virtual path is `service 0x03 topic`
+/// (MS-XLS 2.5.277 VirtualPath) → `service|'topic'`, as Excel shows it.
+pub fn biff_supbooks(workbook: &[u8]) -> Vec<DdeField> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for _ in 0..MAX_LINK_RECORDS {
+        let Ok(Some(rec)) = crate::xlm::biff::record_at(workbook, pos) else {
+            break;
+        };
+        pos += 4 + rec.body.len();
+        if rec.ty != SUPBOOK || out.len() >= MAX_FIELDS {
+            continue;
+        }
+        // ctab u16, then an XLUnicodeString: cch u16, flags u8 (bit 0: UTF-16LE), characters.
+        let body = rec.body;
+        let (Some(cch), Some(&flags)) = (body.get(2..4), body.get(4)) else {
+            continue;
+        };
+        let cch = usize::from(u16::from_le_bytes([cch[0], cch[1]]));
+        let chars = &body[5.min(body.len())..];
+        let path: String = if flags & 1 == 1 {
+            let units = chars
+                .chunks_exact(2)
+                .take(cch)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]));
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or('\u{FFFD}'))
+                .collect()
+        } else {
+            chars.iter().take(cch).map(|&b| char::from(b)).collect()
+        };
+        push_link(&mut out, &path, '\u{3}');
+    }
+    out
+}
+
+/// DDE links in an XLSB part (`xl/externalLinks/externalLinkN.bin`): a BrtSupBook with sbt 1
+/// (DDE), followed by the service and topic as XLWideStrings.
+pub fn xlsb_supbooks(part: &[u8]) -> Vec<DdeField> {
+    let mut out = Vec::new();
+    for (ty, body) in crate::xlm::xlsb::Records::new(part) {
+        if ty != BRT_SUP_BOOK || body.get(..2) != Some(&[1, 0]) {
+            continue;
+        }
+        let Some((service, next)) = wide_string(body, 2) else {
+            continue;
+        };
+        let topic = wide_string(body, next).map(|(t, _)| t).unwrap_or_default();
+        push_link(&mut out, &format!("{service}\u{3}{topic}"), '\u{3}');
+        if out.len() >= MAX_FIELDS {
+            break;
+        }
+    }
+    out
+}
+
+/// An XLWideString (u32 character count, UTF-16LE) at `at`, and the offset after it.
+fn wide_string(b: &[u8], at: usize) -> Option<(String, usize)> {
+    let cch = usize::try_from(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?)).ok()?;
+    let end = at.checked_add(4)?.checked_add(cch.checked_mul(2)?)?;
+    let units = b
+        .get(at + 4..end)?
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let text = char::decode_utf16(units)
+        .map(|c| c.unwrap_or('\u{FFFD}'))
+        .collect();
+    Some((text, end))
+}
+
+/// `service<sep>topic` → `service|'topic'`; paths without the separator are file links, not DDE.
+fn push_link(out: &mut Vec<DdeField>, path: &str, sep: char) {
+    if let Some((service, topic)) = path.split_once(sep)
+        && !service.trim().is_empty()
+    {
+        push_field(
+            out,
+            Some(DdeField {
+                instruction: collapse(&format!("{service}|'{topic}'")),
+                auto: false,
+            }),
+        );
+    }
+}
+
 /// DDE in SpreadsheetML: XLSX `ddeLink` (`xl/externalLinks/externalLinkN.xml`) → `service|'topic'`,
 /// and any `Formula` attribute (Excel 2003 XML) or `<f>`/`<Formula>` element holding
 /// `app|'args'!ref`.
@@ -893,5 +984,56 @@ mod tests {
         let xml = r#"<w:fldChar w:fldCharType="begin"/><w:instrText>DDE x</w:instrText>"#;
         assert!(wordprocessing_xml(&xml.repeat(50_000)).len() <= MAX_FIELDS);
         assert!(t.elapsed().as_secs() < 20);
+    }
+
+    /// XLSB external link (BrtSupBook sbt=1): `dde-test.xlsb` from msodde's samples.
+    #[test]
+    fn xlsb_supbook_dde_link() {
+        let data = load(MSODDE, "dde-test.xlsb").expect("corpus");
+        let mut zip = Zip::open(&data, 1024).expect("zip opens");
+        let index = zip
+            .entries
+            .iter()
+            .find(|e| e.name == "xl/externalLinks/externalLink1.bin")
+            .expect("external link part")
+            .index;
+        let (part, _) = zip.read(index, None, 1 << 20).expect("part reads");
+        let links = xlsb_supbooks(&part);
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].instruction, "cmd|'/c calc.exe'");
+        assert!(is_dangerous(&links[0]));
+        // A file link (sbt 0) is not DDE; cut records end the walk without a panic.
+        let mut file_link = part.clone();
+        file_link[3] = 0;
+        assert!(xlsb_supbooks(&file_link).is_empty());
+        for n in 0..part.len() {
+            let _ = xlsb_supbooks(&part[..n]);
+        }
+    }
+
+    /// BIFF8 SUPBOOK, built bytewise as Excel writes it (the VelvetSweatshop sample holds the same
+    /// record once decrypted): ctab 0, cch 15, 8-bit `cmd\x03/c calc.exe`; then a UTF-16 one.
+    #[test]
+    fn biff_supbook_dde_link() {
+        let mut stream = vec![0x09, 0x08, 0x00, 0x00]; // BOF, empty body
+        let body = b"\x00\x00\x0f\x00\x00cmd\x03/c calc.exe";
+        stream.extend_from_slice(&[0xAE, 0x01, body.len() as u8, 0]);
+        stream.extend_from_slice(body);
+        let wide: Vec<u8> = "mshta\u{3}http://x"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut body = vec![0, 0, 14, 0, 1];
+        body.extend_from_slice(&wide);
+        stream.extend_from_slice(&[0xAE, 0x01, body.len() as u8, 0]);
+        stream.extend_from_slice(&body);
+        // A self-reference SUPBOOK (cch 0x0401) is not a link.
+        stream.extend_from_slice(&[0xAE, 0x01, 4, 0, 1, 0, 1, 4]);
+        let links = biff_supbooks(&stream);
+        let got: Vec<&str> = links.iter().map(|l| l.instruction.as_str()).collect();
+        assert_eq!(got, ["cmd|'/c calc.exe'", "mshta|'http://x'"]);
+        for n in 0..stream.len() {
+            let _ = biff_supbooks(&stream[..n]);
+        }
     }
 }

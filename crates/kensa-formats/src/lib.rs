@@ -2,6 +2,7 @@
 //! every function takes a byte slice (and limits), and returns data or an error with the offset.
 
 pub mod dde;
+pub mod decrypt;
 pub mod lnk;
 pub mod ole;
 pub mod ole10native;

@@ -12,13 +12,13 @@
 //! and hidden ordinary worksheets are only counted ([`XlmReport::hidden_worksheets`]), never
 //! taken for XLM.
 
-mod biff;
+pub(crate) mod biff;
 mod ooxml;
 mod ptg;
 mod slk;
 #[cfg(test)]
 mod tests;
-mod xlsb;
+pub(crate) mod xlsb;
 mod xml;
 
 /// At most this many records are walked in one stream or part.

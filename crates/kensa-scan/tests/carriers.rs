@@ -243,7 +243,8 @@ fn rtf_objects_get_the_spec_verdicts() {
 
 /// DDE (spec §5): every `cmd.exe "/k calc.exe"` sample is critical in Word binary (8-bit and UTF-16LE),
 /// DOCX/DOCM, Word 2003/2007 XML, XLSX/XLSM external links, CSV and Excel 2003 XML; the harmless
-/// documents are clean. (XLSB SupBook DDE is not read yet: dde-test.xlsb is left out.)
+/// XLSB external links (BrtSupBook), and the same links in VelvetSweatshop-encrypted .xls (SUPBOOK),
+/// .xlsx, .xlsm and .xlsb; the harmless documents are clean.
 #[test]
 fn dde_samples_are_critical_and_harmless_ones_clean() {
     let opts = ScanOptions {
@@ -256,6 +257,11 @@ fn dde_samples_are_critical_and_harmless_ones_clean() {
         "msodde/dde-test.docm",
         "msodde/dde-test.xlsx",
         "msodde/dde-test.xlsm",
+        "msodde/dde-test.xlsb",
+        "encrypted/dde-test-encrypt-standardpassword.xls",
+        "encrypted/dde-test-encrypt-standardpassword.xlsx",
+        "encrypted/dde-test-encrypt-standardpassword.xlsm",
+        "encrypted/dde-test-encrypt-standardpassword.xlsb",
         "msodde/dde-in-csv.csv",
         "msodde/dde-in-excel2003.xml",
         "msodde/dde-test-from-office2003.doc.zip",

@@ -23,6 +23,10 @@ fn symbols(r: &ItemReport) -> Vec<&'static str> {
     r.findings.iter().map(|f| f.symbol).collect()
 }
 
+fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
+    r.findings.iter().find(|f| f.symbol == sym)
+}
+
 fn has(r: &ItemReport, sym: &str) -> bool {
     r.findings.iter().any(|f| f.symbol == sym)
 }
@@ -147,7 +151,15 @@ fn olevbmacro_messages_get_the_spec_verdicts() {
         "info + 1 step for a macro document"
     );
     let r = scan(&format!("{dir}encrypted.eml"));
-    assert!(has(&r, "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY") && has(&r, "UNSCANNABLE"));
+    assert!(
+        has(&r, "ENCRYPTED_ATTACHMENT_PASSWORD_IN_BODY"),
+        "{:?}",
+        symbols(&r)
+    );
+    // "Doc password is password": the Agile .docx opens with the password from the body.
+    assert!(!has(&r, "UNSCANNABLE"), "{:?}", symbols(&r));
+    let enc = find(&r, "OFFICE_PASSWORD_RECOVERED").expect("decrypted");
+    assert_eq!(enc.evidence, "opened with the password from body");
 }
 
 #[test]
@@ -340,10 +352,32 @@ fn oletools_vba_samples() {
             .display()
             .contains("PowerPoint Document/ExOleObjStg@")
     );
-    // Every encrypted sample is at least incomplete, never clean.
+    // Encrypted samples (spec §2.5, §5): the VelvetSweatshop ones are opened and their Auto_Open
+    // macro found inside; the others (unknown password) are incomplete, never clean.
     for p in files(&format!("{o}encrypted")) {
         let r = scan_file(&p, &ScanOptions::default()).remove(0);
-        assert_ne!(r.verdict, Verdict::Clean, "{}", r.path);
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let enc = find(&r, "OFFICE_ENCRYPTED").unwrap_or_else(|| panic!("{name}"));
+        if name.starts_with("encrypted.") {
+            assert_eq!(r.verdict, Verdict::Incomplete, "{name}: {:?}", symbols(&r));
+            assert!(enc.evidence.contains("encrypt"), "{name}: {}", enc.evidence);
+        } else {
+            let rec = find(&r, "OFFICE_PASSWORD_RECOVERED").unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(
+                rec.evidence,
+                "opened with the default password VelvetSweatshop"
+            );
+            assert!(!has(&r, "UNSCANNABLE"), "{name}: {:?}", symbols(&r));
+        }
+        if name.starts_with("autostart") {
+            assert_eq!(r.verdict, Verdict::Suspicious, "{name}: {:?}", symbols(&r));
+            let auto = find(&r, "VBA_AUTOEXEC").unwrap_or_else(|| panic!("{name}"));
+            assert!(
+                auto.location
+                    .display()
+                    .contains("[default password VelvetSweatshop] > decrypted")
+            );
+        }
     }
     // An external oleObject pointing at a remote document is at least suspicious.
     for p in files(&format!("{o}oleobj/external_link")) {

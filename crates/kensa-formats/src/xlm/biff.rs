@@ -38,15 +38,15 @@ const MAX_SST_REFS: usize = 4096;
 /// A string is kept up to this many characters (the rest is stepped over).
 const KEEP_CHARS: usize = 8192;
 
-struct Record<'a> {
-    ty: u16,
+pub(crate) struct Record<'a> {
+    pub(crate) ty: u16,
     offset: usize,
-    body: &'a [u8],
+    pub(crate) body: &'a [u8],
 }
 
 /// The record at `pos`: `Ok(None)` at the end of the data, `Err` when the header or the body is
 /// cut short.
-fn record_at(data: &[u8], pos: usize) -> Result<Option<Record<'_>>, String> {
+pub(crate) fn record_at(data: &[u8], pos: usize) -> Result<Option<Record<'_>>, String> {
     if pos >= data.len() {
         return Ok(None);
     }

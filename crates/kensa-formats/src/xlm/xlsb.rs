@@ -25,7 +25,7 @@ pub(super) struct BundleSheet {
     pub name: String,
 }
 
-pub(super) struct Records<'a> {
+pub(crate) struct Records<'a> {
     data: &'a [u8],
     pos: usize,
     count: usize,
@@ -34,7 +34,7 @@ pub(super) struct Records<'a> {
 }
 
 impl<'a> Records<'a> {
-    pub(super) fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Records {
             data,
             pos: 0,

@@ -4,7 +4,7 @@ use kensa_core::{Finding, Severity};
 use kensa_formats::ole::OleFile;
 use kensa_formats::ole10native::{self, Content};
 use kensa_formats::sniff::{self, FileType};
-use kensa_formats::{ovba, ppt, vba as vba_format};
+use kensa_formats::{decrypt, ovba, ppt, vba as vba_format};
 
 use super::{Output, vba};
 use crate::walk::{Node, unscannable};
@@ -32,7 +32,11 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             return out;
         }
     };
-    encryption(node, &mut ole, &mut out);
+    if encryption(node, &mut ole, &mut out) {
+        // The decrypted copy is a child and is analysed whole; reading the still-encrypted
+        // streams here would report its (unencrypted) VBA storage twice.
+        return out;
+    }
 
     let limits = vba_format::VbaLimits {
         max_module_bytes: node.budget.entry_cap().min(16 << 20),
@@ -166,6 +170,8 @@ fn excel4_macros(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
                     .push(unscannable(node.loc, &super::cut_reason(node, cap)));
             }
             super::xlm::findings(node, &kensa_formats::xlm::scan_biff(&stream), out);
+            let links = kensa_formats::dde::biff_supbooks(&stream);
+            super::dde::findings(node, Some(&path), &links, out);
         }
         Err(e) => out
             .findings
@@ -192,12 +198,13 @@ fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output)
     }
 }
 
-/// Encrypted Office files (spec §2.5). Decryption is not attempted here: what is encrypted is
-/// reported as not inspected. The VBA storage of an RC4 .xls is not encrypted and is still read.
-fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
+/// Encrypted Office files (spec §2.5): the default passwords (VelvetSweatshop…) and the candidates
+/// of the enclosing message are tried; what opens becomes a child, what does not is reported as
+/// not inspected. The VBA storage of an RC4 .xls is not encrypted and is read either way.
+fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> bool {
     let has = |name: &str| !ole.find_streams(name).is_empty();
-    let what = if has("EncryptionInfo") && has("EncryptedPackage") {
-        Some("encrypted OOXML package (MS-OFFCRYPTO)")
+    let marker = if has("EncryptionInfo") && has("EncryptedPackage") {
+        Some("encrypted OOXML package")
     } else if has("EncryptedSummary") {
         Some("encrypted PowerPoint document")
     } else if word_encrypted(ole) {
@@ -207,18 +214,65 @@ fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
     } else {
         None
     };
-    if let Some(what) = what {
-        out.findings.push(Finding::new(
-            "OFFICE_ENCRYPTED",
-            Severity::Info,
-            node.loc.clone(),
-            what,
-        ));
-        out.findings.push(unscannable(
-            node.loc,
-            &format!("{what}; password unknown, content not inspected"),
-        ));
-        super::password_in_body(node, "document", out);
+    let Some(marker) = marker else {
+        return false;
+    };
+    let what = match decrypt::describe(node.data) {
+        Some(scheme) => format!("{marker}: {scheme}"),
+        None => marker.to_string(),
+    };
+    super::password_in_body(node, "document", out);
+    let passwords = node.ctx.passwords.iter().map(|(p, _)| p.as_str());
+    let tries = node.budget.limits.max_password_tries;
+    match decrypt::open(node.data, passwords, tries) {
+        decrypt::Outcome::Decrypted { data, password } => {
+            let source = if decrypt::DEFAULT_PASSWORDS.contains(&password.as_str()) {
+                format!("default password {password}")
+            } else {
+                let src = node.ctx.passwords.iter().find(|(p, _)| *p == password);
+                format!("password from {}", src.map_or("user", |(_, s)| s.label()))
+            };
+            out.findings.push(Finding::new(
+                "OFFICE_ENCRYPTED",
+                Severity::Info,
+                node.loc.clone(),
+                what,
+            ));
+            out.findings.push(Finding::new(
+                "OFFICE_PASSWORD_RECOVERED",
+                Severity::Info,
+                node.loc.clone(),
+                format!("opened with the {source}"),
+            ));
+            let mut ctx = node.ctx.clone();
+            ctx.depth += 1;
+            let cap = node.budget.entry_cap();
+            let cut = (data.len() > cap).then_some(cap);
+            let mut data = data;
+            data.truncate(cap);
+            out.add_child(node, "decrypted".into(), data, cut, &ctx, Some(source));
+            true
+        }
+        outcome => {
+            let why = match outcome {
+                decrypt::Outcome::WrongPassword { tried } => {
+                    format!("password unknown ({tried} tried)")
+                }
+                decrypt::Outcome::Unsupported(e) => format!("cannot be decrypted here: {e}"),
+                _ => "the encryption header could not be read".into(),
+            };
+            out.findings.push(Finding::new(
+                "OFFICE_ENCRYPTED",
+                Severity::Info,
+                node.loc.clone(),
+                what.clone(),
+            ));
+            out.findings.push(unscannable(
+                node.loc,
+                &format!("{what}; {why}; content not inspected"),
+            ));
+            false
+        }
     }
 }
 

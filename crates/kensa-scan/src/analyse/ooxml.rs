@@ -57,6 +57,10 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
         if let Some(data) = &part {
             if excel {
                 kensa_formats::xlm::scan_ooxml_part(&e.name, None, data, &mut xlm);
+                if lower.starts_with("xl/externallinks/") && lower.ends_with(".bin") {
+                    let links = kensa_formats::dde::xlsb_supbooks(data);
+                    super::dde::findings(node, Some(&e.name), &links, out);
+                }
             }
             if text_part {
                 let xml = String::from_utf8_lossy(data);
