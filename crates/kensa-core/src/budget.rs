@@ -15,6 +15,9 @@ pub struct Limits {
     /// A member declaring more than `ratio_min_size` bytes at more than this ratio is inflated.
     pub max_ratio: u64,
     pub ratio_min_size: u64,
+    /// Bytes decompressed from one archive member, padding included (Emotet padded to ~550 MB);
+    /// long padding runs are counted, not kept, so this bounds time, not memory.
+    pub max_inflate_bytes: u64,
     /// Wall time for one item.
     pub max_time: Duration,
     /// Password tries per encrypted archive member (ZipCrypto is cheap, AES is not).
@@ -30,6 +33,7 @@ impl Default for Limits {
             max_entry_bytes: 64 << 20,
             max_ratio: 100,
             ratio_min_size: 100 << 20,
+            max_inflate_bytes: 1 << 30,
             max_time: Duration::from_secs(30),
             max_password_tries: 20,
         }

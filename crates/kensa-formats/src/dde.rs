@@ -464,10 +464,15 @@ pub fn biff_supbooks(workbook: &[u8]) -> Vec<DdeField> {
             continue;
         }
         // ctab u16, then an XLUnicodeString: cch u16, flags u8 (bit 0: UTF-16LE), characters.
+        // A DDE (or OLE) source has no sheets (ctab 0); an external workbook has, and its path
+        // uses 0x03 as the directory separator (`\x01\x02TCM\x03Reports\x03…`).
         let body = rec.body;
         let (Some(cch), Some(&flags)) = (body.get(2..4), body.get(4)) else {
             continue;
         };
+        if body[..2] != [0, 0] {
+            continue;
+        }
         let cch = usize::from(u16::from_le_bytes([cch[0], cch[1]]));
         let chars = &body[5.min(body.len())..];
         let path: String = if flags & 1 == 1 {
@@ -1027,8 +1032,12 @@ mod tests {
         body.extend_from_slice(&wide);
         stream.extend_from_slice(&[0xAE, 0x01, body.len() as u8, 0]);
         stream.extend_from_slice(&body);
-        // A self-reference SUPBOOK (cch 0x0401) is not a link.
+        // A self-reference SUPBOOK (cch 0x0401) is not a link, nor is an external workbook
+        // (ctab 3) whose VirtualPath separates directories with 0x03 (calamine OOM_alloc.xls).
         stream.extend_from_slice(&[0xAE, 0x01, 4, 0, 1, 0, 1, 4]);
+        let path = b"\x03\x00\x0b\x00\x00\x01\x02TCM\x03a.xls";
+        stream.extend_from_slice(&[0xAE, 0x01, path.len() as u8, 0]);
+        stream.extend_from_slice(path);
         let links = biff_supbooks(&stream);
         let got: Vec<&str> = links.iter().map(|l| l.instruction.as_str()).collect();
         assert_eq!(got, ["cmd|'/c calc.exe'", "mshta|'http://x'"]);

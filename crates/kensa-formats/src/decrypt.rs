@@ -14,6 +14,9 @@ pub const DEFAULT_PASSWORDS: &[&str] = &["VelvetSweatshop", "/01Hannes Ruescher/
 /// Key-derivation rounds allowed per file, all tries together (≈ 0.2 s of SHA-512 on one core).
 const MAX_ROUNDS: u64 = 2_500_000;
 
+/// Most key-derivation rounds one password try may cost (the format allows 10,000,000: seconds).
+const MAX_SPIN: u64 = 1_000_000;
+
 /// What became of an encrypted file.
 #[derive(Debug)]
 pub enum Outcome {
@@ -75,6 +78,12 @@ pub fn open<'a>(
         Family::Standard => 50_000,
         _ => 1,
     };
+    if u64::from(rounds) > MAX_SPIN {
+        // Office writes 100,000; a file asking for more makes every guess cost seconds.
+        return Outcome::Unsupported(format!(
+            "{rounds} key-derivation rounds declared, more than the {MAX_SPIN} kensa spends on one password"
+        ));
+    }
     let by_rounds = usize::try_from((MAX_ROUNDS / u64::from(rounds).max(1)).max(1)).unwrap_or(1);
     let limit = max_tries.min(by_rounds).max(1);
     let mut seen: Vec<&str> = Vec::new();

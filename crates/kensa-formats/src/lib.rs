@@ -7,6 +7,7 @@ pub mod lnk;
 pub mod ole;
 pub mod ole10native;
 pub mod ovba;
+pub mod pad;
 pub mod ppt;
 pub mod rtf;
 pub mod sniff;

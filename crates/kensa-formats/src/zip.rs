@@ -4,9 +4,11 @@
 //! of entries listed, a cap on the bytes taken from one entry, names decoded as Japanese Windows
 //! archivers write them (Shift_JIS without the UTF-8 flag), and one error type with the entry.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use zip::ZipArchive;
+
+use crate::pad::Stripped;
 use zip::result::ZipError as LibError;
 
 /// A ZIP could not be listed or an entry could not be read.
@@ -103,6 +105,21 @@ impl<'a> Zip<'a> {
         password: Option<&[u8]>,
         cap: usize,
     ) -> Result<(Vec<u8>, bool), ZipError> {
+        let max_read = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+        let s = self.read_member(index, password, cap, max_read)?;
+        Ok((s.data, s.cut))
+    }
+
+    /// Read one entry to its end (at most `max_read` decompressed bytes), keeping at most `cap`
+    /// bytes with long runs of padding dropped ([`crate::pad`]): a 500 MB zero-padded document
+    /// comes back as the document, in constant memory.
+    pub fn read_member(
+        &mut self,
+        index: usize,
+        password: Option<&[u8]>,
+        cap: usize,
+        max_read: u64,
+    ) -> Result<Stripped, ZipError> {
         let encrypted = self.entries.get(index).is_some_and(|e| e.encrypted);
         let file = match (encrypted, password) {
             (true, None) => return Err(ZipError::NeedsPassword { index }),
@@ -116,30 +133,22 @@ impl<'a> Zip<'a> {
                 reason: other.to_string(),
             },
         })?;
-        let mut out = Vec::new();
-        let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-        match file.take(limit).read_to_end(&mut out) {
-            Ok(_) => {}
+        match crate::pad::read_stripped(file, cap, max_read) {
+            Ok(s) => Ok(s),
             // A ZipCrypto header check passes for 1 in 256 wrong passwords; the CRC at the end then
             // fails. Report that as a wrong password, not as a broken archive.
-            Err(e) if encrypted && e.to_string().contains("checksum") => {
-                return Err(ZipError::WrongPassword { index });
-            }
             Err(e)
-                if encrypted && !out.is_empty() && e.kind() == std::io::ErrorKind::InvalidData =>
+                if encrypted
+                    && (e.to_string().contains("checksum")
+                        || e.kind() == std::io::ErrorKind::InvalidData) =>
             {
-                return Err(ZipError::WrongPassword { index });
+                Err(ZipError::WrongPassword { index })
             }
-            Err(e) => {
-                return Err(ZipError::Entry {
-                    index,
-                    reason: e.to_string(),
-                });
-            }
+            Err(e) => Err(ZipError::Entry {
+                index,
+                reason: e.to_string(),
+            }),
         }
-        let cut = out.len() > cap;
-        out.truncate(cap);
-        Ok((out, cut))
     }
 }
 

@@ -3,11 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use kensa_core::Verdict;
+use std::io::Read;
+
+use kensa_core::{Finding, Location, Severity, Verdict};
+use kensa_formats::pad;
 use kensa_formats::sniff::{self, FileType};
 
 use crate::report::ItemReport;
-use crate::walk::{ScanOptions, scan_bytes};
+use crate::walk::{ScanOptions, display_name, scan_bytes, scan_item, unscannable};
 
 /// An input could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -19,12 +22,14 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: larger than {limit} bytes; not read")]
-    TooLarge { path: PathBuf, limit: u64 },
 }
 
-/// Largest file read into memory. Bigger files are reported as not inspected.
-const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Files up to this size are read whole; bigger ones are streamed with their padding dropped.
+const READ_WHOLE: u64 = 64 << 20;
+/// Most bytes of one file kept in memory (padding runs excluded); the rest is reported as not read.
+const MAX_FILE_BYTES: usize = 1 << 30;
+/// Padding from which a file given directly is reported as inflated (as for archive members).
+const PADDING_REPORTED: u64 = 16 << 20;
 
 /// Expand paths into the files to scan: files as given, directories walked recursively (sorted,
 /// symbolic links not followed). Errors are returned alongside, not fatal.
@@ -55,11 +60,11 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<ScanError>) {
 /// Scan one file: one report, or one per message for an mbox file holding several.
 pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
     let shown = path.display().to_string();
-    let data = match read_bounded(path) {
-        Ok(d) => d,
+    let (data, findings) = match read_file(path, &shown) {
+        Ok(r) => r,
         Err(e) => return vec![ItemReport::failed(&shown, &e.to_string())],
     };
-    if sniff::sniff(&data) == FileType::Mbox {
+    if findings.is_empty() && sniff::sniff(&data) == FileType::Mbox {
         let messages = split_mbox(&data);
         if messages.len() > 1 {
             return messages
@@ -69,22 +74,59 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
                 .collect();
         }
     }
-    vec![scan_bytes(&shown, &data, opts)]
+    vec![scan_item(&shown, &data, opts, findings)]
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, ScanError> {
+/// A file's bytes. A big file is streamed with long padding runs dropped (spec §2.12: documents
+/// and DLLs padded past 500 MB), so memory stays at its real content; an mbox is read whole.
+fn read_file(path: &Path, shown: &str) -> Result<(Vec<u8>, Vec<Finding>), ScanError> {
     let io = |source| ScanError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(ScanError::TooLarge {
-            path: path.to_path_buf(),
-            limit: MAX_FILE_BYTES,
-        });
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut head = Vec::new();
+    (&file).take(4096).read_to_end(&mut head).map_err(io)?;
+    if len <= READ_WHOLE || sniff::is_mbox_start(&head) {
+        let mut data = head;
+        let rest = MAX_FILE_BYTES.saturating_sub(data.len()) as u64;
+        (&file).take(rest).read_to_end(&mut data).map_err(io)?;
+        let mut findings = Vec::new();
+        if (data.len() as u64) < len {
+            findings.push(cut_finding(shown, data.len()));
+        }
+        return Ok((data, findings));
     }
-    std::fs::read(path).map_err(io)
+    let s =
+        pad::read_stripped(head.as_slice().chain(&file), MAX_FILE_BYTES, u64::MAX).map_err(io)?;
+    let mut findings = Vec::new();
+    let root = Location::root(display_name(shown));
+    if s.padding >= PADDING_REPORTED {
+        findings.push(Finding::new(
+            "INFLATED_FILE",
+            Severity::High,
+            root.clone(),
+            format!(
+                "{} bytes, of which {} are padding (runs of 0x{:02X}); padding skipped, the other {} bytes analysed",
+                s.total,
+                s.padding,
+                s.pad_byte,
+                s.total - s.padding
+            ),
+        ));
+    }
+    if s.cut {
+        findings.push(cut_finding(shown, s.data.len()));
+    }
+    Ok((s.data, findings))
+}
+
+fn cut_finding(shown: &str, kept: usize) -> Finding {
+    unscannable(
+        &Location::root(display_name(shown)),
+        &format!("file larger than the {kept} bytes kept in memory; the rest was not inspected"),
+    )
 }
 
 /// Split an mbox file into messages: a message starts at a `From ` line at the start of the file

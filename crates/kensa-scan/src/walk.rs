@@ -85,6 +85,16 @@ const COMMON_GUESSES: &[&str] = &["infected", "malware", "virus", "1234", "passw
 
 /// Scan one top-level item held in memory.
 pub fn scan_bytes(path: &str, data: &[u8], opts: &ScanOptions) -> ItemReport {
+    scan_item(path, data, opts, Vec::new())
+}
+
+/// Scan one item, with findings its reading already produced (padding stripped from a file).
+pub(crate) fn scan_item(
+    path: &str,
+    data: &[u8],
+    opts: &ScanOptions,
+    mut findings: Vec<Finding>,
+) -> ItemReport {
     let started = Instant::now();
     let budget = Budget::new(opts.limits.clone());
     let mut passwords: Vec<(String, PasswordSource)> = opts
@@ -106,8 +116,8 @@ pub fn scan_bytes(path: &str, data: &[u8], opts: &ScanOptions) -> ItemReport {
     };
     let kind = sniff::sniff(data);
     let root = Location::root(display_name(path));
-    let mut findings = Vec::new();
     walk(data, kind, Some(path), &root, &ctx, &budget, &mut findings);
+    escalate_inflated(&mut findings);
     let assessment = opts.policy.assess(&mut findings);
     findings.sort_by(|a, b| {
         b.severity
@@ -130,8 +140,41 @@ pub fn scan_bytes(path: &str, data: &[u8], opts: &ScanOptions) -> ItemReport {
     }
 }
 
+/// An inflated file that holds macros, XLM, shortcuts, scripts or programs is critical (spec §2.12):
+/// padding has no other purpose than to get such content past scanners.
+fn escalate_inflated(findings: &mut [Finding]) {
+    let table = kensa_core::SymbolTable::shipped();
+    let active: Vec<Location> = findings
+        .iter()
+        .filter(|f| {
+            f.severity >= Severity::Low
+                && table
+                    .get(f.symbol)
+                    .is_some_and(|i| i.flag.chars().any(|c| "MAXLK".contains(c)))
+        })
+        .map(|f| f.location.clone())
+        .collect();
+    for f in findings.iter_mut().filter(|f| f.symbol == "INFLATED_FILE") {
+        // The inflated member itself or below it. Below, a segment may carry how it was opened
+        // (`x.zip[password from body]`), which the member's own finding does not.
+        let inside = |loc: &Location| {
+            let (outer, inner) = (&f.location.0, &loc.0);
+            inner.len() >= outer.len()
+                && outer.iter().zip(inner).all(|(o, i)| {
+                    i == o
+                        || i.strip_prefix(o.as_str())
+                            .is_some_and(|r| r.starts_with('['))
+                })
+        };
+        if f.severity < Severity::Critical && active.iter().any(inside) {
+            f.severity = Severity::Critical;
+            f.evidence.push_str("; it holds macros or runnable content");
+        }
+    }
+}
+
 /// The last path component: the tree shows names, the item's `path` keeps the full path.
-fn display_name(path: &str) -> String {
+pub(crate) fn display_name(path: &str) -> String {
     path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
 }
 

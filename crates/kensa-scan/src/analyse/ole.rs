@@ -226,11 +226,15 @@ fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> bool 
     let tries = node.budget.limits.max_password_tries;
     match decrypt::open(node.data, passwords, tries) {
         decrypt::Outcome::Decrypted { data, password } => {
-            let source = if decrypt::DEFAULT_PASSWORDS.contains(&password.as_str()) {
-                format!("default password {password}")
+            let (source, origin) = if decrypt::DEFAULT_PASSWORDS.contains(&password.as_str()) {
+                (
+                    format!("default password {password}"),
+                    "built-in default: opens without a prompt".to_string(),
+                )
             } else {
                 let src = node.ctx.passwords.iter().find(|(p, _)| *p == password);
-                format!("password from {}", src.map_or("user", |(_, s)| s.label()))
+                let label = src.map_or("user", |(_, s)| s.label());
+                (format!("password from {label}"), format!("from {label}"))
             };
             out.findings.push(Finding::new(
                 "OFFICE_ENCRYPTED",
@@ -242,7 +246,7 @@ fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> bool 
                 "OFFICE_PASSWORD_RECOVERED",
                 Severity::Info,
                 node.loc.clone(),
-                format!("opened with the {source}"),
+                format!("password \"{password}\" ({origin})"),
             ));
             let mut ctx = node.ctx.clone();
             ctx.depth += 1;

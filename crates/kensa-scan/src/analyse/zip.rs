@@ -48,21 +48,6 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             ),
         ));
     }
-    for e in &z.entries {
-        if e.size > limits.ratio_min_size && e.ratio() > limits.max_ratio {
-            out.findings.push(Finding::new(
-                "INFLATED_FILE",
-                Severity::High,
-                node.loc.child(e.name.clone()),
-                format!(
-                    "{} bytes declared from {} compressed (ratio {}:1)",
-                    e.size,
-                    e.compressed_size,
-                    e.ratio()
-                ),
-            ));
-        }
-    }
     if ooxml::is_package(&z) {
         ooxml::analyse(node, &mut z, &mut out);
         return out;
@@ -130,6 +115,9 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
         .filter(|e| !e.encrypted || pw.is_some())
         .take(limits.max_members.saturating_add(1))
         .collect();
+    for e in files.iter().filter(|e| e.encrypted && pw.is_none()) {
+        declared_inflation(node, e, &mut out);
+    }
     // Decryption and inflation are most of the work: read a batch of entries at a time, one per
     // worker, each from its own clone of the archive. A batch holds at most `workers` entries of at
     // most the current entry cap, so memory stays bounded while the byte budget is spent in order.
@@ -145,11 +133,14 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             .par_iter()
             .map_init(
                 || z.clone(),
-                |z, e| z.read(e.index, if e.encrypted { pw } else { None }, cap),
+                |z, e| {
+                    let pw = if e.encrypted { pw } else { None };
+                    z.read_member(e.index, pw, cap, limits.max_inflate_bytes)
+                },
             )
             .collect();
         for (e, result) in batch.iter().zip(read) {
-            let (data, cut) = match result {
+            let member = match result {
                 Ok(r) => r,
                 Err(err) => {
                     out.findings.push(unscannable(
@@ -159,6 +150,34 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
                     continue;
                 }
             };
+            let loc = node.loc.child(e.name.clone());
+            if member.padding >= PADDING_REPORTED {
+                out.findings.push(Finding::new(
+                    "INFLATED_FILE",
+                    Severity::High,
+                    loc.clone(),
+                    format!(
+                        "{} bytes, of which {} are padding (runs of 0x{:02X}); padding skipped, the other {} bytes analysed",
+                        member.total,
+                        member.padding,
+                        member.pad_byte,
+                        member.total - member.padding,
+                    ),
+                ));
+            } else {
+                declared_inflation(node, e, &mut out);
+            }
+            let over_inflate = member.cut && member.data.len() < cap;
+            if over_inflate {
+                out.findings.push(unscannable(
+                    &loc,
+                    &format!(
+                        "decompressed past the {}-byte limit; the rest was not read",
+                        limits.max_inflate_bytes
+                    ),
+                ));
+            }
+            let (data, cut) = (member.data, member.cut && !over_inflate);
             let inner = sniff::sniff(&data);
             if inner.is_container() && !(inner == FileType::Zip && ooxml::looks_like_package(&data))
             {
@@ -180,6 +199,28 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
         }
     }
     out
+}
+
+/// Padding (bytes of long single-value runs) from which a member is reported as inflated.
+const PADDING_REPORTED: u64 = 16 << 20;
+
+/// A member declaring far more bytes than it compresses to (spec §2.12), reported from the
+/// central directory when it is not read (or its padding was not found by reading).
+fn declared_inflation(node: &Node<'_>, e: &ZipEntry, out: &mut Output) {
+    let limits = &node.budget.limits;
+    if e.size > limits.ratio_min_size && e.ratio() > limits.max_ratio {
+        out.findings.push(Finding::new(
+            "INFLATED_FILE",
+            Severity::High,
+            node.loc.child(e.name.clone()),
+            format!(
+                "{} bytes declared from {} compressed (ratio {}:1)",
+                e.size,
+                e.compressed_size,
+                e.ratio()
+            ),
+        ));
+    }
 }
 
 fn has_ext(name: &str, list: &[&str]) -> bool {
