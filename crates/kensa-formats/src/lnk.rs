@@ -13,9 +13,12 @@
 
 use std::sync::LazyLock;
 
-use base64::Engine as _;
 use encoding_rs::WINDOWS_1252;
 use regex::Regex;
+
+use crate::cmdline::{
+    BLOB, EXEC_EXTS, Signals, basename, command_line_signals, lolbins_in, powershell_switches, re,
+};
 
 /// LinkFlags bits (MS-SHLLINK 2.1.1) that this parser reads.
 pub mod flags {
@@ -361,7 +364,7 @@ fn file_entry_name(item: &[u8]) -> Option<String> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LnkRisk {
     /// LOLBins named by the target, arguments, environment target or a decoded
-    /// `-EncodedCommand`, in the order of `LOLBINS`.
+    /// `-EncodedCommand`, in the order of the shared LOLBin list (`cmdline::LOLBINS`).
     pub lolbins: Vec<&'static str>,
     /// `id: detail`; the ids are stable (`encoded-command`, `hidden-window`, `download`, …).
     pub signals: Vec<String>,
@@ -369,143 +372,14 @@ pub struct LnkRisk {
     pub critical: bool,
 }
 
-/// Program names; those written with `.exe` only count with it (short names clash with words).
-const LOLBINS: &str = "cmd powershell pwsh mshta wscript cscript rundll32 regsvr32 certutil \
-    bitsadmin msiexec forfiles conhost curl wmic schtasks msbuild installutil regasm regsvcs \
-    odbcconf cmstp msdt pcalua scriptrunner syncappvpublishingserver hh.exe ftp.exe wsl.exe";
 /// Icon locations that make a shortcut look like a document.
 const DOC_ICONS: &str = "shell32.dll imageres.dll winword.exe excel.exe powerpnt.exe \
     acrord32.exe acrobat.exe msedge.exe wordpad.exe .pdf .doc .rtf .xls .ppt .odt";
-const EXEC_EXTS: &str = "exe com scr pif bat cmd ps1 vbs vbe js jse wsf wsh hta dll cpl msi lnk";
 const PADDING_RUN: usize = 16;
 const MAX_ARGS_SHOWN: usize = 260;
-const DETAIL_CHARS: usize = 160;
 
-fn re(pat: &str) -> Regex {
-    Regex::new(pat).expect("static pattern compiles")
-}
-
-static BLOB: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9+/=]{40,}"));
-static IEX: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:iex|invoke-expression)\b"));
-static DOWNLOAD: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"(?i)\b(?:download(?:string|file|data)|invoke-(?:webrequest|restmethod)|iwr|irm|",
-        r"start-bitstransfer|net\.webclient|wget)\b|[-/](?:urlcache|transfer)\b"
-    ))
-});
-static URL: LazyLock<Regex> = LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp)://[^\s"'<>|]+"#));
-static UNC: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?i)(?:^|[\s"'=(])(\\\\[a-z0-9._-]+(?:@ssl)?(?:@\d+)?\\[^\s"']*)"#));
-static CMD_C: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"(?i)(?:\bcmd(?:\.exe)?["']?|%comspec%)\s+(?:/[a-z](?::[a-z]+)?\s+)*/[ck]\b"#)
-});
-static ARGS_C: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*(?:/[a-z](?::[a-z]+)?\s+)*/[ck]\b"));
-static V_ON: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)/v:on\b"));
 static CARVE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:findstr|set-content|add-content)\b|(?:^|[\s;|&(])sc\s"));
-
-#[derive(Default)]
-struct Signals {
-    list: Vec<String>,
-    exec: bool,
-}
-
-impl Signals {
-    /// Once per id; `exec` marks download/exec evidence.
-    fn add(&mut self, id: &str, detail: &str, exec: bool) {
-        if !self.list.iter().any(|s| s.split(':').next() == Some(id)) {
-            let detail: String = detail.chars().take(DETAIL_CHARS).collect();
-            self.list.push(format!("{id}: {detail}"));
-            self.exec |= exec;
-        }
-    }
-}
-
-/// `name` as a program in lower-cased `hay`: not in a word, an extension (`x.cmd`) or a folder
-/// (`\PowerShell\7`).
-fn names_program(hay: &str, name: &str) -> bool {
-    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-');
-    let mut from = 0;
-    while let Some(i) = hay.get(from..).and_then(|h| h.find(name)) {
-        let (start, end) = (from + i, from + i + name.len());
-        let before = hay.get(..start).and_then(|h| h.chars().next_back());
-        let after = hay.get(end..).and_then(|h| h.chars().next());
-        if !before.is_some_and(|c| c == '.' || is_word(c))
-            && !after.is_some_and(|c| c == '\\' || is_word(c))
-        {
-            return true;
-        }
-        from = end;
-    }
-    false
-}
-
-fn basename(path: &str) -> String {
-    let p = path.trim().trim_matches('"');
-    p.rsplit(['\\', '/']).next().unwrap_or(p).to_lowercase()
-}
-
-/// An `-EncodedCommand` value: base64 of UTF-16LE (UTF-8 accepted too).
-fn decode_encoded(value: &str) -> Option<String> {
-    let body = value.trim_end_matches('=');
-    let body = body.get(..body.len() - usize::from(body.len() % 4 == 1))?;
-    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(body)
-        .ok()?;
-    let zeros = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let wide = bytes.len() >= 2 && zeros * 2 >= bytes.len() / 2;
-    let t = if wide {
-        text(&bytes, true)
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    non_empty(t.trim_end_matches('\0').to_string())
-}
-
-/// PowerShell switches (`-w hidden`, `-nop`, `-ep bypass`, `-enc …`), abbreviations included.
-/// Returns the decoded command, if any.
-fn powershell_switches(args: &str, sig: &mut Signals) -> Option<String> {
-    let tokens: Vec<&str> = args.split_whitespace().collect();
-    let mut decoded = None;
-    for (i, tok) in tokens.iter().enumerate() {
-        let dashes = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
-        let Some(rest) = tok.trim_start_matches(['"', '\'']).strip_prefix(dashes) else {
-            continue;
-        };
-        let (name, inline) = rest
-            .split_once(':')
-            .map_or((rest, None), |(n, v)| (n, Some(v)));
-        let name = name.to_lowercase();
-        let value = inline
-            .or_else(|| tokens.get(i + 1).copied())
-            .unwrap_or_default();
-        let value = value.trim_matches(['"', '\'']);
-        let abbrev = |full: &str, min: usize| name.len() >= min && full.starts_with(&name);
-        let b64 = value.len() >= 8
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
-        let lower = value.to_lowercase();
-        if (name == "e" || name == "ec" || abbrev("encodedcommand", 2)) && b64 {
-            let text = decode_encoded(value);
-            let detail = match &text {
-                Some(t) => format!("-{name} decodes to {t:?}"),
-                None => format!("-{name} with an undecodable value"),
-            };
-            sig.add("encoded-command", &detail, true);
-            decoded = decoded.or(text);
-        } else if abbrev("windowstyle", 1) && matches!(lower.as_str(), "hidden" | "1") {
-            sig.add("hidden-window", &format!("-{name} {value}"), false);
-        } else if abbrev("noprofile", 3) {
-            sig.add("no-profile", &format!("-{name}"), false);
-        } else if (name == "ep" || abbrev("executionpolicy", 2))
-            && matches!(lower.as_str(), "bypass" | "unrestricted")
-        {
-            sig.add("execution-policy", &format!("-{name} {value}"), false);
-        }
-    }
-    decoded
-}
 
 /// Rate a parsed shortcut by §2.8.
 pub fn assess(lnk: &Lnk) -> LnkRisk {
@@ -518,43 +392,13 @@ pub fn assess(lnk: &Lnk) -> LnkRisk {
     let text = [target, env, args, decoded.as_deref().unwrap_or_default()]
         .map(|s| BLOB.replace_all(s, " ").into_owned())
         .join("\n");
-    let lower = text.to_lowercase();
-
-    let mut lolbins: Vec<&'static str> = LOLBINS
-        .split_whitespace()
-        .filter(|n| names_program(&lower, n))
-        .map(|n| n.trim_end_matches(".exe"))
-        .collect();
-    if lower.contains("%comspec%") {
-        sig.add("comspec", "%COMSPEC% (cmd.exe)", false);
-        if !lolbins.contains(&"cmd") {
-            lolbins.insert(0, "cmd");
-        }
-    }
-    let found = |r: &Regex, s: &str| r.find(s).map(|m| m.as_str().trim().to_string());
-    if let Some(m) = found(&IEX, &text) {
-        sig.add("invoke-expression", &m, true);
-    }
-    if let Some(m) = found(&DOWNLOAD, &text) {
-        sig.add("download", &m, true);
-    }
-    if let Some(m) = found(&URL, &text) {
-        sig.add("url", &m, true);
-    }
-    if let Some(c) = UNC.captures(&text).and_then(|c| c.get(1)) {
-        sig.add("unc-path", c.as_str(), true);
-    }
+    let mut lolbins = lolbins_in(&text.to_lowercase());
     let cmd_target = [target, env]
         .iter()
         .any(|p| matches!(basename(p).as_str(), "cmd.exe" | "cmd"));
-    if let Some(m) = found(&CMD_C, &text) {
-        sig.add("cmd-c", &m, true);
-    } else if cmd_target && let Some(m) = found(&ARGS_C, args) {
-        sig.add("cmd-c", &format!("cmd.exe {m}"), true);
-    }
-    if let Some(m) = found(&V_ON, &text) {
-        sig.add("delayed-expansion", &m, false);
-    }
+    let cmd_args = cmd_target.then_some(args);
+    command_line_signals(&text, cmd_args, &mut lolbins, &mut sig);
+    let found = |r: &Regex, s: &str| r.find(s).map(|m| m.as_str().trim().to_string());
     if lnk.target_size == 0
         && let Some(m) = found(&CARVE, &text)
     {
@@ -596,13 +440,18 @@ pub fn assess(lnk: &Lnk) -> LnkRisk {
     LnkRisk {
         critical: (!lolbins.is_empty() && sig.exec) || lnk.appended > 0,
         lolbins,
-        signals: sig.list,
+        signals: sig
+            .list
+            .into_iter()
+            .map(|(id, d)| format!("{id}: {d}"))
+            .collect(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const PS: &str = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe";
     const ENC: &str =

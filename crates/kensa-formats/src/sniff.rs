@@ -141,6 +141,12 @@ pub fn sniff(data: &[u8]) -> FileType {
     {
         return FileType::Image;
     }
+    // UDF-only images and raw FAT/NTFS volumes (`.img`), which Windows mounts like an ISO.
+    if data.len() >= 512 && data[510..512] == [0x55, 0xAA] && crate::iso::detect(data).is_some()
+        || data.len() > 0x8000 && crate::iso::detect(data).is_some()
+    {
+        return FileType::Iso;
+    }
     let head = &data[..data.len().min(4096)];
     if is_mbox_start(head) {
         return FileType::Mbox;

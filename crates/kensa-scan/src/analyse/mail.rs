@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use kensa_core::{Finding, Severity};
+use kensa_core::{Finding, Location, Severity};
 use kensa_mail::message::Mail;
 use kensa_mail::password::{self, CandidateSource};
 use kensa_mail::signals::{self, MailFacts, SignalKind};
 
 use super::Output;
-use crate::walk::{Child, Node, PasswordSource};
+use crate::walk::{Child, Context, Node, PasswordSource};
 
 /// Password candidates kept per message (spec §2.6: ≤ 20 tries for AES, ≤ 100 for ZipCrypto).
 const MAX_CANDIDATES: usize = 40;
@@ -30,51 +30,27 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             mail.problems.join("; "),
         ));
     }
-    signal_findings(node, &mail, &mut out);
-
-    let stems: Vec<&str> = mail
+    let body = mail.body_text();
+    let facts = MailFacts {
+        from: mail.from.as_ref(),
+        to: &mail.to,
+        cc: &mail.cc,
+        reply_to: mail.reply_to.as_ref(),
+        subject: &mail.subject,
+        has_in_reply_to: mail.has_in_reply_to,
+        has_references: mail.has_references,
+        message_id: mail.message_id.as_deref(),
+        text: &body,
+    };
+    signal_findings(node.loc, &facts, &mut out);
+    let names: Vec<&str> = mail
         .attachments
         .iter()
         .filter_map(|a| a.name.as_deref())
-        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s))
         .collect();
     let texts: Vec<&str> = mail.texts.iter().map(String::as_str).collect();
     let htmls: Vec<&str> = mail.htmls.iter().map(String::as_str).collect();
-    let found = password::candidates(&mail.subject, &texts, &htmls, &stems, MAX_CANDIDATES);
-    let in_body = found
-        .iter()
-        .any(|c| !matches!(c.source, CandidateSource::Fallback));
-
-    // The user's candidates first, then what the message states, then guesses.
-    let inherited = node.ctx.passwords.as_ref();
-    let mut passwords: Vec<(String, PasswordSource)> = Vec::new();
-    let body: Vec<(String, PasswordSource)> = found
-        .into_iter()
-        .map(|c| {
-            let src = match c.source {
-                CandidateSource::Fallback => PasswordSource::Guess,
-                _ => PasswordSource::Body,
-            };
-            (c.password, src)
-        })
-        .collect();
-    for rank in [
-        PasswordSource::User,
-        PasswordSource::Body,
-        PasswordSource::Guess,
-    ] {
-        for (pw, src) in inherited.iter().chain(body.iter()) {
-            if *src == rank && !passwords.iter().any(|(p, _)| p == pw) {
-                passwords.push((pw.clone(), *src));
-            }
-        }
-    }
-    let mut ctx = node.ctx.clone();
-    ctx.depth += 1;
-    ctx.in_mail = true;
-    ctx.in_archive = false;
-    ctx.password_in_body = in_body;
-    ctx.passwords = Arc::new(passwords);
+    let ctx = attachment_context(node, &mail.subject, &texts, &htmls, &names);
 
     // The walker opens at most max_members children and reports the rest; one more is enough to say so.
     let limit = node.budget.limits.max_members.saturating_add(1);
@@ -115,20 +91,58 @@ fn strip_from_line(data: &[u8]) -> &[u8] {
     }
 }
 
-fn signal_findings(node: &Node<'_>, mail: &Mail, out: &mut Output) {
-    let body = mail.body_text();
-    let facts = MailFacts {
-        from: mail.from.as_ref(),
-        to: &mail.to,
-        cc: &mail.cc,
-        reply_to: mail.reply_to.as_ref(),
-        subject: &mail.subject,
-        has_in_reply_to: mail.has_in_reply_to,
-        has_references: mail.has_references,
-        message_id: mail.message_id.as_deref(),
-        text: &body,
-    };
-    for s in signals::signals(&facts) {
+/// The context for a message's attachments: inside a mail, with the passwords the message states
+/// (after the user's, before the guesses).
+pub(crate) fn attachment_context(
+    node: &Node<'_>,
+    subject: &str,
+    texts: &[&str],
+    htmls: &[&str],
+    attachment_names: &[&str],
+) -> Context {
+    let stems: Vec<&str> = attachment_names
+        .iter()
+        .map(|n| n.rsplit_once('.').map_or(*n, |(s, _)| s))
+        .collect();
+    let found = password::candidates(subject, texts, htmls, &stems, MAX_CANDIDATES);
+    let in_body = found
+        .iter()
+        .any(|c| !matches!(c.source, CandidateSource::Fallback));
+    let inherited = node.ctx.passwords.as_ref();
+    let mut passwords: Vec<(String, PasswordSource)> = Vec::new();
+    let body: Vec<(String, PasswordSource)> = found
+        .into_iter()
+        .map(|c| {
+            let src = match c.source {
+                CandidateSource::Fallback => PasswordSource::Guess,
+                _ => PasswordSource::Body,
+            };
+            (c.password, src)
+        })
+        .collect();
+    for rank in [
+        PasswordSource::User,
+        PasswordSource::Body,
+        PasswordSource::Guess,
+    ] {
+        for (pw, src) in inherited.iter().chain(body.iter()) {
+            if *src == rank && !passwords.iter().any(|(p, _)| p == pw) {
+                passwords.push((pw.clone(), *src));
+            }
+        }
+    }
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    ctx.in_mail = true;
+    ctx.in_archive = false;
+    ctx.password_in_body = in_body;
+    ctx.passwords = Arc::new(passwords);
+    ctx
+}
+
+/// Mail-level signals (spec §3.2) of one message, at `loc`.
+pub(crate) fn signal_findings(loc: &Location, facts: &MailFacts<'_>, out: &mut Output) {
+    for s in signals::signals(facts) {
         let (symbol, severity) = match s.kind {
             SignalKind::DisplayNameAddressMismatch => {
                 ("DISPLAY_NAME_ADDRESS_MISMATCH", Severity::Low)
@@ -142,6 +156,6 @@ fn signal_findings(node: &Node<'_>, mail: &Mail, out: &mut Output) {
             SignalKind::ReplyToMismatch => ("REPLY_TO_MISMATCH", Severity::Info),
         };
         out.findings
-            .push(Finding::new(symbol, severity, node.loc.clone(), s.evidence));
+            .push(Finding::new(symbol, severity, loc.clone(), s.evidence));
     }
 }

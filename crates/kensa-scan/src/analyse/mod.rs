@@ -3,9 +3,12 @@
 
 mod dde;
 pub(crate) mod exec;
+mod image;
 mod lnk;
 mod mail;
+mod msg;
 mod ole;
+mod onenote;
 mod ooxml;
 mod rtf;
 mod vba;
@@ -80,6 +83,8 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
         FileType::Ole => ole::analyse(node),
         FileType::Pe => exec::by_content(node),
         FileType::Lnk => lnk::analyse(node),
+        FileType::Iso | FileType::Vhd | FileType::Vhdx => image::analyse(node),
+        FileType::OneNote => onenote::analyse(node),
         FileType::Rtf => rtf::analyse(node),
         FileType::Text => dde::text(node),
         FileType::Sylk => {
@@ -87,14 +92,7 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
             xlm::findings(node, &kensa_formats::xlm::scan_slk(node.data), &mut out);
             out
         }
-        FileType::SevenZip
-        | FileType::Rar
-        | FileType::Gzip
-        | FileType::Iso
-        | FileType::Vhd
-        | FileType::Vhdx
-        | FileType::OneNote
-        | FileType::ActiveMime => {
+        FileType::SevenZip | FileType::Rar | FileType::Gzip | FileType::ActiveMime => {
             // Containers kensa cannot open yet: say so, never pass them as clean.
             Output {
                 findings: vec![crate::walk::unscannable(

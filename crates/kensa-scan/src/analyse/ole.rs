@@ -32,6 +32,9 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             return out;
         }
     };
+    if kensa_formats::msg::is_msg(&ole) {
+        return super::msg::analyse(node, &mut ole);
+    }
     if encryption(node, &mut ole, &mut out) {
         // The decrypted copy is a child and is analysed whole; reading the still-encrypted
         // streams here would report its (unencrypted) VBA storage twice.
