@@ -64,6 +64,8 @@ pub(crate) struct Context {
 pub(crate) struct Node<'a> {
     pub data: &'a [u8],
     pub kind: FileType,
+    /// The name the node was given (file, member or attachment name), when it has one.
+    pub name: Option<&'a str>,
     pub loc: &'a Location,
     pub ctx: &'a Context,
     pub budget: &'a Budget,
@@ -214,6 +216,7 @@ fn walk(
     let node = Node {
         data,
         kind,
+        name,
         loc,
         ctx,
         budget,

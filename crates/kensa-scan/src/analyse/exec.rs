@@ -52,24 +52,16 @@ pub(crate) fn by_name(
     let ext = parts.next().unwrap_or("").trim();
     let prev = parts.next().map(str::trim);
     let runnable = lower.contains('.') && RUNNABLE.contains(&ext);
-    // PE and LNK content is reported by content; a `.url` over http is only low (spec §2.15).
-    if runnable && !matches!(kind, FileType::Pe | FileType::Lnk) {
-        if ext == "url" {
-            out.push(Finding::new(
-                "EXECUTABLE_ATTACHMENT",
-                Severity::Low,
-                loc.clone(),
-                format!("internet shortcut {name}"),
-            ));
-        } else {
-            let (sym, sev) = severity(ctx);
-            out.push(Finding::new(
-                sym,
-                sev,
-                loc.clone(),
-                format!("{ext} file {name}"),
-            ));
-        }
+    // PE and LNK content is reported by content, and so are `.url` files (URL_SHORTCUT: low for
+    // http, high for file:/UNC/WebDAV targets, spec §2.15).
+    if runnable && ext != "url" && !matches!(kind, FileType::Pe | FileType::Lnk) {
+        let (sym, sev) = severity(ctx);
+        out.push(Finding::new(
+            sym,
+            sev,
+            loc.clone(),
+            format!("{ext} file {name}"),
+        ));
     }
     let rtlo = name
         .chars()

@@ -3,6 +3,7 @@
 
 mod dde;
 pub(crate) mod exec;
+mod html;
 mod image;
 mod lnk;
 mod mail;
@@ -11,6 +12,7 @@ mod ole;
 mod onenote;
 mod ooxml;
 mod rtf;
+mod script;
 mod vba;
 mod xlm;
 mod zip;
@@ -86,7 +88,20 @@ pub(crate) fn dispatch(node: &Node<'_>) -> Output {
         FileType::Iso | FileType::Vhd | FileType::Vhdx => image::analyse(node),
         FileType::OneNote => onenote::analyse(node),
         FileType::Rtf => rtf::analyse(node),
-        FileType::Text => dde::text(node),
+        FileType::Text | FileType::Unknown => {
+            let mut out = if node.kind == FileType::Text {
+                dde::text(node)
+            } else {
+                Output::default()
+            };
+            script::findings(node, &mut out);
+            out
+        }
+        FileType::Html => {
+            let mut out = html::analyse(node);
+            script::findings(node, &mut out);
+            out
+        }
         FileType::Sylk => {
             let mut out = Output::default();
             xlm::findings(node, &kensa_formats::xlm::scan_slk(node.data), &mut out);

@@ -45,7 +45,8 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
             || f.extension
                 .as_deref()
                 .is_some_and(|e| super::exec::is_runnable_name(&format!("x{e}")));
-        let by_content = matches!(sniff::sniff(bytes), FileType::Pe | FileType::Lnk);
+        let by_content = matches!(sniff::sniff(bytes), FileType::Pe | FileType::Lnk)
+            || kensa_formats::script::classify(None, bytes).is_some();
         if by_name || by_content {
             runnable.push(name.clone());
         } else if f.kind != DataKind::Picture {
