@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# kensa vs oletools 0.60.2 (olevba, mraptor): files/s, MB/s and peak RSS on the same inputs.
+# kensa vs oletools 0.60.2 (olevba, mraptor): files/s, MB/s and peak RSS on the same inputs:
+# the Emotet dropper ZIP, oletools' test data, its Excel 4.0 (XLM) samples, and a padded workbook
+# (the XLM sample plus 520 MiB of zeros, a sparse file made in the temporary folder).
 # See bench/README.md. Usage, from anywhere:   bash bench/run.sh
 #
 # Environment (all optional):
@@ -113,6 +115,19 @@ chmod -R u+w -- "$STAGE"
 N_DIR=$(find "$STAGE" -type f | wc -l)
 B_DIR=$(find "$STAGE" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
 [ "$N_DIR" -gt 0 ] || die "no oletools test files under $TESTDATA"
+# XLM: oletools' Excel 4.0 samples in every format (.xls/.xlt/.xlsm/.xltm/.xlsb/.slk/BIFF5).
+XLM=$WORK/xlm
+mkdir -p "$XLM"
+cp -t "$XLM" -- "$TESTDATA"/excel4-macros/*
+N_XLM=$(find "$XLM" -type f | wc -l)
+B_XLM=$(find "$XLM" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+# Padded: Emotet's 2022-2023 trick, a document inflated with zeros past 500 MB (spec §2.12). A
+# sparse file: the zeros cost no disk, every tool still reads all of them.
+PAD=$WORK/padded
+mkdir -p "$PAD"
+cp -- "$TESTDATA/excel4-macros/excel4_sample_macro.xls" "$PAD/invoice.xls"
+truncate -s +520M "$PAD/invoice.xls"
+B_PAD=$(stat -c %s "$PAD/invoice.xls")
 log "inputs: emotet-zip $N_DROP droppers ($B_DROP bytes; $N_ALL members, $B_ALL bytes in all)," \
     "oletools-testdata $N_DIR files ($B_DIR bytes)"
 
@@ -139,7 +154,8 @@ log "inputs: emotet-zip $N_DROP droppers ($B_DROP bytes; $N_ALL members, $B_ALL 
   fi
   echo "inputs: emotet-zip = $ZIP ($N_DROP top-level droppers, $B_DROP bytes uncompressed;" \
        "$N_ALL members, $B_ALL bytes in all); oletools-testdata = $N_DIR files, $B_DIR bytes" \
-       "(from $TESTDATA without *.zip and encrypted.*)"
+       "(from $TESTDATA without *.zip and encrypted.*); xlm = $N_XLM files, $B_XLM bytes" \
+       "(excel4-macros/); padded = excel4_sample_macro.xls + 520 MiB of zeros, $B_PAD bytes"
   echo "runs: $RUNS measured (+$WARMUP warm-up) per tool and input, interleaved round by round"
 } >"$OUT/machine.txt"
 
@@ -196,6 +212,17 @@ check_olevba_dir() {
   n=$(awk -v p="$STAGE/" 'index($2, p) == 1 {print $2}' "$tag.out" | sort -u | wc -l)
   [ "$n" -eq "$want" ] || die "olevba reported $n of $want test files (rc $rc: it stops at an" \
     "encrypted file it cannot open; see $tag.out)"
+}
+check_olevba_in() {  # olevba -t on a folder: one triage line per file of folder $CHECK_DIR
+  local tag=$1 rc=$2 want=$3 n
+  n=$(awk -v p="$CHECK_DIR/" 'index($2, p) == 1 {print $2}' "$tag.out" | sort -u | wc -l)
+  [ "$n" -eq "$want" ] || die "olevba reported $n of $want files of $CHECK_DIR (rc $rc, see $tag.out)"
+}
+check_kensa_padded() {  # one item, the padding found and the macro sheet behind it
+  local tag=$1 rc=$2
+  check_kensa_dir "$tag" "$rc" 1
+  grep -q '"symbol":"INFLATED_FILE"' "$tag.out" && grep -q '"symbol":"XLM_MACRO_SHEET"' "$tag.out" \
+    || die "kensa did not report the padding and the macro sheet (see $tag.out)"
 }
 check_mraptor() {
   local tag=$1 rc=$2 want=$3 n
@@ -271,6 +298,24 @@ for ((run = 1 - WARMUP; run <= RUNS; run++)); do
     "${INPROC[@]}" --tool olevba --dir "$STAGE" --input-name oletools-testdata
   measure mraptor-inprocess oletools-testdata "$run" "$N_DIR" "$B_DIR" check_inprocess  "$N_DIR" -- \
     "${INPROC[@]}" --tool mraptor --dir "$STAGE" --input-name oletools-testdata
+  # xlm: the seven Excel 4.0 samples. mraptor ignores XLM (it reads VBA only): its row is speed only.
+  CHECK_DIR=$XLM
+  measure kensa             xlm "$run" "$N_XLM" "$B_XLM" check_kensa_dir  "$N_XLM" -- \
+    "$KENSA" scan --format jsonl -q "$XLM"
+  measure olevba-cli        xlm "$run" "$N_XLM" "$B_XLM" check_olevba_in  "$N_XLM" -- \
+    "$OLEVBA" -t -r "$XLM/*"
+  measure mraptor-cli       xlm "$run" "$N_XLM" "$B_XLM" check_mraptor    "$N_XLM" -- \
+    "$MRAPTOR" -r "$XLM/*"
+  measure olevba-inprocess  xlm "$run" "$N_XLM" "$B_XLM" check_inprocess  "$N_XLM" -- \
+    "${INPROC[@]}" --tool olevba --dir "$XLM" --input-name xlm
+  # padded: one 545 MB workbook
+  CHECK_DIR=$PAD
+  measure kensa             padded "$run" 1 "$B_PAD" check_kensa_padded 1 -- \
+    "$KENSA" scan --format jsonl -q "$PAD/invoice.xls"
+  measure olevba-cli        padded "$run" 1 "$B_PAD" check_olevba_in    1 -- \
+    "$OLEVBA" -t "$PAD/invoice.xls"
+  measure mraptor-cli       padded "$run" 1 "$B_PAD" check_mraptor      1 -- \
+    "$MRAPTOR" "$PAD/invoice.xls"
 done
 echo "end: $(date -Is) loadavg $(cat /proc/loadavg)" >>"$OUT/load.txt"
 echo "loadavg at end: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
@@ -280,7 +325,7 @@ echo "loadavg at end: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 with open(sys.argv[2], "w") as out:
-    for r in rows[-(int(sys.argv[3]) * 4):]:
+    for r in rows[-(int(sys.argv[3]) * 5):]:
         out.write(json.dumps(r) + "\n")' "$WORK/inprocess.jsonl" "$OUT/inprocess.jsonl" "$RUNS"
 
 # ---------------------------------------------------------------- 5. summary

@@ -37,13 +37,13 @@
 //! up to the top-level message, their problem lines stay with them.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Write};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use encoding_rs::Encoding;
 use thiserror::Error;
 
-use crate::ole::{OleEntry, OleError, OleFile, base_name, eq_ignore_case, parent_path};
+use crate::ole::{
+    OleEntry, OleError, OleFile, base_name, build_compound_file, eq_ignore_case, parent_path,
+};
 
 #[cfg(test)]
 mod tests;
@@ -870,32 +870,6 @@ impl Walker<'_, '_> {
                 AttachmentContent::Missing
             }
         }
-    }
-}
-
-/// Writes storages (`None`) and streams into a new version-3 compound file, parents first.
-/// Returns the file and how many entries were refused (bad names, duplicates).
-fn build_compound_file(items: &[(String, Option<Vec<u8>>)]) -> Result<(Vec<u8>, usize), String> {
-    let built = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<(Vec<u8>, usize)> {
-        let mut out =
-            cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))?;
-        let mut skipped = 0usize;
-        for (path, data) in items {
-            let done = match data {
-                None => out.create_storage(path),
-                Some(bytes) => out
-                    .create_new_stream(path)
-                    .and_then(|mut s| s.write_all(bytes)),
-            };
-            skipped += usize::from(done.is_err());
-        }
-        out.flush()?;
-        Ok((out.into_inner().into_inner(), skipped))
-    }));
-    match built {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the compound file writer panicked".to_string()),
     }
 }
 

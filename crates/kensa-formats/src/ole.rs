@@ -13,7 +13,7 @@
 //! than the sector chain behind a stream, itself bounded by the input size.
 
 use std::borrow::Cow;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
@@ -347,6 +347,47 @@ impl<'a> OleFile<'a> {
         }
     }
 
+    /// The storage at `storage` and everything below it, written out as a standalone compound file:
+    /// an embedded document (`ObjectPool/_1234` in Word, `MBD…` in Excel) as its own file. At most
+    /// `max_bytes` of stream data are copied; the flag says streams were cut or left out.
+    pub fn storage_as_file(
+        &mut self,
+        storage: &str,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, bool), OleError> {
+        let prefix = format!("{storage}/");
+        let inside: Vec<OleEntry> = self
+            .entries
+            .iter()
+            .filter(|e| {
+                e.path.len() > prefix.len()
+                    && e.path.is_char_boundary(prefix.len())
+                    && eq_ignore_case(&e.path[..prefix.len()], &prefix)
+            })
+            .cloned()
+            .collect();
+        let mut items = Vec::with_capacity(inside.len());
+        let mut left = max_bytes;
+        let mut cut = false;
+        for e in inside {
+            let rel = format!("/{}", &e.path[prefix.len()..]);
+            if !e.is_stream {
+                items.push((rel, None));
+                continue;
+            }
+            let (data, short) = self.read_stream_prefix(&e.path, left)?;
+            left = left.saturating_sub(data.len());
+            cut |= short;
+            items.push((rel, Some(data)));
+        }
+        let (bytes, skipped) =
+            build_compound_file(&items).map_err(|detail| OleError::Panicked {
+                during: format!("rebuilding storage {storage:?}"),
+                detail,
+            })?;
+        Ok((bytes, cut || skipped > 0))
+    }
+
     /// Paths of the streams whose last component equals `name` case-insensitively.
     pub fn find_streams(&self, name: &str) -> Vec<String> {
         self.entries
@@ -361,6 +402,34 @@ impl<'a> OleFile<'a> {
         self.entries
             .iter()
             .filter(move |e| eq_ignore_case(parent_path(&e.path), storage))
+    }
+}
+
+/// Writes storages (`None`) and streams into a new version-3 compound file, parents first.
+/// Returns the file and how many entries were refused (bad names, duplicates).
+pub(crate) fn build_compound_file(
+    items: &[(String, Option<Vec<u8>>)],
+) -> Result<(Vec<u8>, usize), String> {
+    let built = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<(Vec<u8>, usize)> {
+        let mut out =
+            cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))?;
+        let mut skipped = 0usize;
+        for (path, data) in items {
+            let done = match data {
+                None => out.create_storage(path),
+                Some(bytes) => out
+                    .create_new_stream(path)
+                    .and_then(|mut s| s.write_all(bytes)),
+            };
+            skipped += usize::from(done.is_err());
+        }
+        out.flush()?;
+        Ok((out.into_inner().into_inner(), skipped))
+    }));
+    match built {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the compound file writer panicked".to_string()),
     }
 }
 

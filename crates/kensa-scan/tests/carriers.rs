@@ -295,3 +295,87 @@ fn dde_samples_are_critical_and_harmless_ones_clean() {
         assert_eq!(r.verdict, Verdict::Clean, "{rel}: {:?}", symbols(&r));
     }
 }
+
+/// A ribbon `onLoad` callback (spec §2.13) added to calamine's real `vba.xlsm` with the `zip`
+/// crate: the callback runs the project's macro on open, without Auto_Open → high.
+#[test]
+fn custom_ui_onload_with_vba_is_high() {
+    let data = std::fs::read(corpus("office/calamine/vba.xlsm")).expect("corpus");
+    let mut src = zip::ZipArchive::new(Cursor::new(data)).expect("zip");
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        w.raw_copy_file(src.by_index_raw(i).expect("entry"))
+            .expect("copy");
+    }
+    w.start_file("customUI/customUI14.xml", SimpleFileOptions::default())
+        .expect("start");
+    w.write_all(
+        br#"<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui" onLoad="Ribbon_Load"><ribbon/></customUI>"#,
+    )
+    .expect("write");
+    let doc = w.finish().expect("finish").into_inner();
+    let r = scan_bytes("vba-ribbon.xlsm", &doc, &ScanOptions::default());
+    let f = find(&r, "EXTERNAL_RELATIONSHIP").expect("callback");
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.evidence, "customUI onLoad -> Ribbon_Load");
+    assert_eq!(r.verdict, Verdict::Suspicious, "{:?}", symbols(&r));
+}
+
+/// A document inside a document (oletools#778: olevba skips them). Built here with the `cfb`
+/// crate from two corpus files: oletools' Excel 4 sample copied, stream by stream, into
+/// `ObjectPool/_1234567890` of msodde's harmless Word document, as Word stores an embedded
+/// workbook. The macro sheet is reported once, inside the embedded workbook.
+#[test]
+fn workbook_embedded_in_a_word_document_is_analysed() {
+    use std::io::Read as _;
+    let xls = std::fs::read(corpus(
+        "office/oletools/excel4-macros/excel4_sample_macro.xls",
+    ))
+    .expect("corpus");
+    let doc = std::fs::read(corpus("office/oletools/msodde/harmless-clean.doc")).expect("corpus");
+    let mut src = cfb::CompoundFile::open(Cursor::new(xls)).expect("xls");
+    let mut dst = cfb::CompoundFile::open(Cursor::new(doc)).expect("doc");
+    let base = "/ObjectPool/_1234567890";
+    if !dst.exists("/ObjectPool") {
+        dst.create_storage("/ObjectPool").expect("storage");
+    }
+    dst.create_storage(base).expect("storage");
+    let entries: Vec<(String, bool)> = src
+        .walk()
+        .filter(|e| !e.is_root())
+        .map(|e| (e.path().to_string_lossy().into_owned(), e.is_stream()))
+        .collect();
+    for (path, is_stream) in entries {
+        let target = format!("{base}{path}");
+        if is_stream {
+            let mut data = Vec::new();
+            src.open_stream(&path)
+                .expect("stream")
+                .read_to_end(&mut data)
+                .expect("read");
+            dst.create_new_stream(&target)
+                .expect("new")
+                .write_all(&data)
+                .expect("write");
+        } else {
+            dst.create_storage(&target).expect("storage");
+        }
+    }
+    dst.flush().expect("flush");
+    let bytes = dst.into_inner().into_inner();
+    let r = scan_bytes("report.doc", &bytes, &ScanOptions::default());
+    let sheets: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.symbol == "XLM_MACRO_SHEET")
+        .collect();
+    assert_eq!(sheets.len(), 1, "{:?}", symbols(&r));
+    assert_eq!(
+        sheets[0].location.0[..2],
+        [
+            "report.doc".to_string(),
+            "ObjectPool/_1234567890".to_string()
+        ]
+    );
+    assert_eq!(r.verdict, Verdict::Suspicious, "{:?}", symbols(&r));
+}

@@ -41,6 +41,12 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
         return out;
     }
 
+    let embedded = embedded_documents(node, &mut ole, &mut out);
+    let inside_embedded = |path: &str| {
+        embedded
+            .iter()
+            .any(|e| path.starts_with(&format!("{e}/")) || path == e)
+    };
     let limits = vba_format::VbaLimits {
         max_module_bytes: node.budget.entry_cap().min(16 << 20),
         max_total_bytes: node.budget.entry_cap(),
@@ -48,7 +54,11 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     };
     match vba_format::extract(&mut ole, &limits) {
         Ok(projects) => {
-            for p in projects {
+            // A project of an embedded document is reported by that document, its child.
+            for p in projects
+                .into_iter()
+                .filter(|p| !inside_embedded(&p.storage))
+            {
                 node.budget
                     .spend(p.modules.iter().map(|m| m.source.len() as u64).sum());
                 if p.limit_hit {
@@ -87,7 +97,7 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
 
 /// DDE fields in a Word 97-2003 document (`WordDocument` stream, 8-bit or UTF-16LE text).
 fn word_fields(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
-    let Some(path) = ole.find_streams("WordDocument").into_iter().next() else {
+    let Some(path) = root_stream(ole, "WordDocument") else {
         return;
     };
     if let Ok((stream, _)) = ole.read_stream_prefix(&path, node.budget.entry_cap()) {
@@ -185,7 +195,7 @@ fn excel4_macros(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
 /// A .ppt keeps its VBA project and embedded objects as compressed storages inside the
 /// `PowerPoint Document` stream: each becomes a child, analysed like any OLE file.
 fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) {
-    let Some(path) = ole.find_streams("PowerPoint Document").into_iter().next() else {
+    let Some(path) = root_stream(ole, "PowerPoint Document") else {
         return;
     };
     let cap = node.budget.entry_cap();
@@ -205,7 +215,7 @@ fn powerpoint_storages(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output)
 /// of the enclosing message are tried; what opens becomes a child, what does not is reported as
 /// not inspected. The VBA storage of an RC4 .xls is not encrypted and is read either way.
 fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> bool {
-    let has = |name: &str| !ole.find_streams(name).is_empty();
+    let has = |name: &str| root_stream(ole, name).is_some();
     let marker = if has("EncryptionInfo") && has("EncryptedPackage") {
         Some("encrypted OOXML package")
     } else if has("EncryptedSummary") {
@@ -284,7 +294,7 @@ fn encryption(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> bool 
 }
 
 fn word_encrypted(ole: &mut OleFile<'_>) -> bool {
-    let Some(path) = ole.find_streams("WordDocument").into_iter().next() else {
+    let Some(path) = root_stream(ole, "WordDocument") else {
         return false;
     };
     match ole.read_stream_prefix(&path, 16) {
@@ -295,10 +305,7 @@ fn word_encrypted(ole: &mut OleFile<'_>) -> bool {
 
 /// The BIFF workbook stream: `Workbook` (BIFF8), else `Book` (BIFF5).
 fn workbook_stream(ole: &OleFile<'_>) -> Option<String> {
-    ole.find_streams("Workbook")
-        .into_iter()
-        .chain(ole.find_streams("Book"))
-        .next()
+    root_stream(ole, "Workbook").or_else(|| root_stream(ole, "Book"))
 }
 
 /// FILEPASS (0x002F) among the first records of the workbook globals.
@@ -323,4 +330,61 @@ fn excel_encrypted(ole: &mut OleFile<'_>) -> bool {
         }
     }
     false
+}
+
+/// A stream of the document itself (at the root, `name` case-insensitively), not of an embedded one.
+fn root_stream(ole: &OleFile<'_>, name: &str) -> Option<String> {
+    ole.find_streams(name)
+        .into_iter()
+        .find(|p| !p.contains('/'))
+}
+
+/// Documents embedded in this one (olevba skips them, oletools#778): a storage holding a Word,
+/// Excel or PowerPoint stream (`ObjectPool/_1234`, Excel's `MBD…`) becomes a compound file of its
+/// own, and an embedded OOXML package (`Package` stream) a ZIP; each is a child. Returns the
+/// storages taken, so that what they hold is not reported twice.
+fn embedded_documents(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> Vec<String> {
+    let mut storages: Vec<String> = Vec::new();
+    for name in ["WordDocument", "Workbook", "Book", "PowerPoint Document"] {
+        for p in ole.find_streams(name) {
+            let parent = kensa_formats::ole::parent_path(&p).to_string();
+            if !parent.is_empty() && !storages.contains(&parent) {
+                storages.push(parent);
+            }
+        }
+    }
+    // A document inside an embedded document is its child's business.
+    let all = storages.clone();
+    storages.retain(|s| {
+        !all.iter()
+            .any(|o| o != s && s.starts_with(&format!("{o}/")))
+    });
+    storages.truncate(node.budget.limits.max_members);
+    let mut ctx = node.ctx.clone();
+    ctx.depth += 1;
+    for storage in &storages {
+        let cap = node.budget.entry_cap();
+        match ole.storage_as_file(storage, cap) {
+            Ok((data, cut)) => {
+                out.add_child(node, storage.clone(), data, cut.then_some(cap), &ctx, None)
+            }
+            Err(e) => out.findings.push(unscannable(
+                &node.loc.child(storage.clone()),
+                &e.to_string(),
+            )),
+        }
+    }
+    for p in ole.find_streams("Package") {
+        let parent = kensa_formats::ole::parent_path(&p);
+        if parent.is_empty() || storages.iter().any(|s| p.starts_with(&format!("{s}/"))) {
+            continue;
+        }
+        let cap = node.budget.entry_cap();
+        if let Ok((data, cut)) = ole.read_stream_prefix(&p, cap)
+            && sniff::sniff(&data) == FileType::Zip
+        {
+            out.add_child(node, p, data, cut.then_some(cap), &ctx, None);
+        }
+    }
+    storages
 }

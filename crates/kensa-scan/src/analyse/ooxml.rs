@@ -40,6 +40,9 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
     ctx.depth += 1;
     let mut hyperlinks = Vec::new();
     let mut xlm = kensa_formats::xlm::XlmReport::default();
+    let has_vba = entries
+        .iter()
+        .any(|e| e.name.to_ascii_lowercase().ends_with("vbaproject.bin"));
     for e in entries.iter().filter(|e| !e.is_dir) {
         let lower = e.name.to_ascii_lowercase();
         let dde = dde_scanner(&lower);
@@ -47,6 +50,7 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
         let text_part = lower == "[content_types].xml"
             || lower == "meta-inf/manifest.xml"
             || lower.ends_with(".rels")
+            || is_custom_ui(&lower)
             || dde.is_some();
         // Each part is decompressed once, whatever reads it.
         let part = if text_part || excel {
@@ -82,6 +86,8 @@ pub(crate) fn analyse(node: &Node<'_>, z: &mut Zip<'_>, out: &mut Output) {
                     ));
                 } else if lower.ends_with(".rels") {
                     relationships(node, &e.name, &xml, out, &mut hyperlinks);
+                } else if is_custom_ui(&lower) {
+                    custom_ui(node, &e.name, &xml, has_vba, out);
                 }
             }
         }
@@ -233,6 +239,36 @@ fn relationships(
             format!("{kind} -> {}", target.chars().take(300).collect::<String>()),
         ));
     }
+}
+
+/// The ribbon definition of a package (`customUI/customUI.xml`, `customUI/customUI14.xml`).
+fn is_custom_ui(lower: &str) -> bool {
+    lower.starts_with("customui/") && lower.ends_with(".xml")
+}
+
+/// A ribbon `onLoad` callback runs a macro when the document opens, without Auto_Open or
+/// Document_Open (spec §2.13): high when the package has a VBA project for it to call.
+fn custom_ui(node: &Node<'_>, part: &str, xml: &str, has_vba: bool, out: &mut Output) {
+    let lx = xml.to_ascii_lowercase();
+    let Some(at) = lx.find("onload=") else {
+        return;
+    };
+    let callback: String = xml[at + "onload=".len()..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| !matches!(c, '"' | '\'' | ' ' | '>'))
+        .take(100)
+        .collect();
+    out.findings.push(Finding::new(
+        "EXTERNAL_RELATIONSHIP",
+        if has_vba {
+            Severity::High
+        } else {
+            Severity::Info
+        },
+        node.loc.child(part.to_string()),
+        format!("customUI onLoad -> {callback}"),
+    ));
 }
 
 fn host_of(url: &str) -> &str {
