@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -89,6 +89,15 @@ seed_corpora() {
         add_seed zip "$CORPUS_ROOT/office/emotet-droppers-2019-06.zip"
     fi
 
+    # The new carriers' own fixtures (real files; see each testdata README).
+    local fixtures="$here/../crates/kensa-formats/testdata"
+    for f in "$fixtures"/iso/*.iso; do add_seed iso "$f"; done
+    for f in "$fixtures"/onenote/*.one; do add_seed onenote "$f"; done
+    for f in "$fixtures"/html/*; do add_seed html "$f"; done
+    for f in "$fixtures"/msg/*.msg; do add_seed msg "$f"; done
+    for f in "$CORPUS_ROOT"/office/oletools/encrypted/*; do add_seed decrypt "$f"; done
+    for f in "$fixtures"/lnk/*.lnk; do add_seed pad "$f"; done
+
     # The VBA project (vbaProject.bin, an OLE file) of the benign macro-enabled OOXML test files,
     # for cfb and ovba. Only calamine's and oletools' own files, never the Emotet archive.
     if command -v unzip >/dev/null; then
@@ -112,7 +121,7 @@ seed_corpora() {
 max_len_for() {
     case "$1" in
     zip) if [ "${SEED_SAMPLE_ARCHIVE:-0}" = 1 ]; then echo 4194304; else echo 1048576; fi ;;
-    cfb | ovba | ppt | mime_walk) echo 1048576 ;;
+    cfb | ovba | ppt | mime_walk | iso | msg | onenote | decrypt) echo 1048576 ;;
     *) echo 262144 ;;
     esac
 }
@@ -128,6 +137,11 @@ dict_for() {
     lnk) echo dicts/lnk.dict ;;
     rtf) echo dicts/rtf.dict ;;
     dde) echo dicts/dde.dict ;;
+    html | script) echo dicts/html.dict ;;
+    msg | decrypt) echo dicts/ole.dict ;;
+    iso) echo dicts/iso.dict ;;
+    onenote) echo dicts/onenote.dict ;;
+    pad) echo dicts/zip.dict ;;
     esac
 }
 

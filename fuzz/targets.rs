@@ -6,7 +6,10 @@
 use kensa_formats::ole::OleFile;
 use kensa_formats::vba::{self, VbaLimits};
 use kensa_formats::zip::Zip;
-use kensa_formats::{dde, lnk, ole10native, ovba, ppt, rtf, vba_scan, xlm};
+use kensa_formats::{
+    dde, decrypt, html, iso, lnk, msg, ole10native, onenote, ovba, pad, ppt, rtf, script, vba_scan,
+    xlm,
+};
 use kensa_mail::{message::Mail, password};
 use kensa_scan::{ScanOptions, scan_bytes};
 
@@ -26,6 +29,13 @@ pub const NAMES: &[&str] = &[
     "lnk",
     "rtf",
     "dde",
+    "iso",
+    "onenote",
+    "html",
+    "msg",
+    "script",
+    "pad",
+    "decrypt",
 ];
 
 /// Cap on each ZIP entry, OLE stream or decoded object.
@@ -75,6 +85,56 @@ pub fn run(name: &str, data: &[u8]) {
             let _ = dde::wordprocessing_xml(&text);
             let _ = dde::spreadsheet_xml(&text);
             let _ = dde::csv(&text);
+            let _ = dde::biff_supbooks(data);
+            let _ = dde::xlsb_supbooks(data);
+        }
+        "iso" => {
+            let _ = iso::detect(data);
+            if let Ok(img) = iso::open(data, 256) {
+                for f in &img.files {
+                    let _ = iso::file_bytes(data, f);
+                }
+            }
+        }
+        "onenote" => {
+            let one = onenote::carve(data, 64, CAP);
+            for f in &one.files {
+                let _ = f.bytes(data);
+            }
+        }
+        "html" => {
+            let limits = html::HtmlLimits {
+                min_blob_len: 64,
+                max_blobs: 4,
+                max_decoded_bytes: CAP,
+            };
+            let _ = html::scan(data, limits);
+            let _ = html::visible_text(data, 1 << 16);
+        }
+        "msg" => {
+            let limits = msg::MsgLimits {
+                max_attachments: 16,
+                max_attachment_bytes: CAP,
+                max_total_bytes: 4 * CAP,
+                max_depth: 4,
+                max_text_bytes: CAP,
+            };
+            let _ = msg::parse(data, limits);
+        }
+        "script" => {
+            let kind = script::classify(None, data);
+            let _ = script::assess(kind.unwrap_or(script::ScriptKind::PowerShell), data);
+            let _ = script::assess(script::ScriptKind::InternetShortcut, data);
+            let _ = script::encoder::decode(data);
+        }
+        "pad" => {
+            // Small caps so that the run detector's edges (chunk, run, cap, max_read) are reached.
+            let _ = pad::read_stripped(data, data.len() / 2, data.len() as u64);
+            let _ = pad::read_stripped(data, CAP, (data.len() / 3) as u64);
+        }
+        // Detection only: a decryption try costs the file's declared key-derivation rounds.
+        "decrypt" => {
+            let _ = decrypt::describe(data);
         }
         other => panic!("no fuzz target {other:?}"),
     }

@@ -1,0 +1,7 @@
+//! Office encryption detection (msoffice-crypto classify).
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("decrypt", data));

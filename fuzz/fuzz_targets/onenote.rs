@@ -1,0 +1,7 @@
+//! OneNote FileDataStoreObject carving and name mapping.
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("onenote", data));

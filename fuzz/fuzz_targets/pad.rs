@@ -1,0 +1,7 @@
+//! The padding stripper's run detector.
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("pad", data));
