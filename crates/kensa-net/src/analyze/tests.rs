@@ -1,0 +1,232 @@
+//! The analysis end to end on the corpus captures (spec `network.md` §10).
+
+use std::collections::BTreeSet;
+use std::io::{Cursor, Read};
+
+use super::*;
+use crate::capture::read_capture;
+use crate::intel::{ParseOptions, parse_feed};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+
+/// The Unit 42 capture, decrypted from its ZIP in memory (real malware traffic: never on disk).
+fn unit42() -> Vec<u8> {
+    let zip =
+        std::fs::read(format!("{CORPUS}/net/unit42-emotet-2021-01-06.pcap.zip")).expect("zip");
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).expect("opens");
+    let mut f = archive.by_index_decrypt(0, b"infected").expect("decrypts");
+    let mut pcap = Vec::new();
+    f.read_to_end(&mut pcap).expect("reads");
+    pcap
+}
+
+fn analyse_with(pcap: &[u8], cfg: AnalyzeConfig, intel: Option<&IntelIndex>) -> Analysis {
+    let mut a = Analyzer::new(cfg);
+    read_capture(pcap, &capture_config(), |c| a.add(&c)).expect("capture");
+    a.finish(intel)
+}
+
+fn analyse(pcap: &[u8], intel: Option<&IntelIndex>) -> Analysis {
+    analyse_with(pcap, AnalyzeConfig::default(), intel)
+}
+
+fn symbols(p: &PeerReport) -> Vec<&'static str> {
+    p.findings.iter().map(|f| f.symbol).collect()
+}
+
+fn peer<'a>(a: &'a Analysis, dst: &str) -> &'a PeerReport {
+    a.peers
+        .iter()
+        .find(|p| p.dst == dst)
+        .unwrap_or_else(|| panic!("{dst} not ranked"))
+}
+
+fn feed(path: &str) -> IntelIndex {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    IntelIndex::from_snapshots([parse_feed(&data, &ParseOptions::default()).expect("parses")])
+}
+
+fn unit42_intel() -> IntelIndex {
+    feed(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/intel/unit42-emotet-2021-01-06-iocs.txt"
+    ))
+}
+
+const C2: [&str; 3] = ["5.2.136.90", "167.71.4.0", "46.101.230.194"];
+
+/// Spec §10: 10.1.6.206 is the infected host, and the three C2s are the top-ranked peers, each
+/// with its reasons; the Windows background traffic is not ranked.
+#[test]
+fn unit42_c2s_rank_first_with_their_reasons() {
+    let a = analyse(&unit42(), Some(&unit42_intel()));
+    assert_eq!(a.internal_hosts, 1);
+    assert!(a.assumed_internal.is_none());
+    let top: BTreeSet<&str> = a.peers.iter().take(3).map(|p| p.dst.as_str()).collect();
+    assert_eq!(
+        top,
+        C2.into_iter().collect(),
+        "{:?}",
+        a.peers.iter().map(|p| &p.dst).collect::<Vec<_>>()
+    );
+    for p in &a.peers {
+        assert_eq!(p.src.to_string(), "10.1.6.206");
+        assert!(
+            !p.names
+                .iter()
+                .any(|n| n.contains("microsoft") || n.contains("windows")),
+            "background traffic ranked: {:?} {:?}",
+            p.names,
+            symbols(p)
+        );
+    }
+    assert!(
+        a.peers.len() <= 4,
+        "{:?}",
+        a.peers.iter().map(|p| &p.dst).collect::<Vec<_>>()
+    );
+
+    let p = peer(&a, "5.2.136.90");
+    assert_eq!(p.severity, Some(RitaSeverity::Critical));
+    assert!(symbols(p).contains(&"NET_HTTP_C2_POST") && symbols(p).contains(&"NET_BEACON"));
+    let post = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_HTTP_C2_POST")
+        .expect("post");
+    assert!(
+        post.evidence.starts_with("15 POST(s) to 5.2.136.90"),
+        "{}",
+        post.evidence
+    );
+    assert!(post.evidence.contains("MSIE 7.0/Trident") && post.evidence.contains("Referer"));
+    let beacon = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_BEACON")
+        .expect("beacon");
+    assert!(
+        beacon.evidence.contains("ts 0.859") && beacon.evidence.contains("median interval 949 s"),
+        "{}",
+        beacon.evidence
+    );
+    assert!(beacon.evidence.contains("under 12 h"), "short capture said");
+
+    let p = peer(&a, "167.71.4.0");
+    let post = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_HTTP_C2_POST")
+        .expect("post");
+    assert!(
+        post.evidence
+            .starts_with("9 POST(s) to 167.71.4.0:8080 (7 multipart, 2 urlencoded)"),
+        "{}",
+        post.evidence
+    );
+
+    let p = peer(&a, "46.101.230.194");
+    let refused = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_REFUSED_REPEATED")
+        .expect("refused");
+    assert!(
+        refused
+            .evidence
+            .starts_with("40 connection attempts to port 443"),
+        "{}",
+        refused.evidence
+    );
+    for dst in C2 {
+        let p = peer(&a, dst);
+        assert!(
+            symbols(p).contains(&"NET_INTEL_HIT"),
+            "{dst}: {:?}",
+            symbols(p)
+        );
+        assert!(
+            p.severity >= Some(RitaSeverity::High),
+            "{dst}: {:?}",
+            p.severity
+        );
+    }
+    // The dropper's DLL download (chunked reply starting with MZ) is ranked after them.
+    let dl = peer(&a, "103.92.235.25");
+    assert_eq!(symbols(dl), ["NET_EXECUTABLE_DOWNLOAD"]);
+    assert_eq!(dl.names, ["seo.udaipurkart.com"]);
+}
+
+/// Without intel, traffic alone still puts the three C2s first.
+#[test]
+fn unit42_c2s_rank_first_without_intel() {
+    let a = analyse(&unit42(), None);
+    let top: BTreeSet<&str> = a.peers.iter().take(3).map(|p| p.dst.as_str()).collect();
+    assert_eq!(top, C2.into_iter().collect());
+    assert!(
+        a.peers
+            .iter()
+            .all(|p| !symbols(p).contains(&"NET_INTEL_HIT"))
+    );
+    // The 2021-03 Feodo snapshot does not list them (they were gone by then).
+    let feodo = feed(&format!(
+        "{CORPUS}/intel/feodo-ipblocklist-aggressive-2021-03.csv"
+    ));
+    let a = analyse(&unit42(), Some(&feodo));
+    assert!(
+        a.peers
+            .iter()
+            .all(|p| !symbols(p).contains(&"NET_INTEL_HIT"))
+    );
+}
+
+/// Spec §10: curl to testing.com every 2 s is a strong beacon (0.989); the capturing host has a
+/// public address, so it is taken as the internal one (or named with `internal`).
+#[test]
+fn slips_capture_is_a_strong_beacon() {
+    let pcap = std::fs::read(format!("{CORPUS}/net/slips-test-cc-capture-1.pcap")).expect("pcap");
+    let a = analyse(&pcap, None);
+    assert_eq!(
+        a.assumed_internal.map(|ip| ip.to_string()).as_deref(),
+        Some("147.32.80.37")
+    );
+    let p = peer(&a, "141.193.213.21");
+    let b = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_BEACON")
+        .expect("beacon");
+    assert!(
+        b.evidence.starts_with(
+            "beacon score 0.989 (ts 1.000, ds 1.000, dur 1.000, hist 0.957) over 297 connections"
+        ),
+        "{}",
+        b.evidence
+    );
+    assert_eq!(p.severity, Some(RitaSeverity::High));
+    let cfg = AnalyzeConfig {
+        internal: vec!["147.32.0.0/16".parse().expect("cidr")],
+        ..AnalyzeConfig::default()
+    };
+    let a = analyse_with(&pcap, cfg, None);
+    assert!(a.assumed_internal.is_none());
+    assert!(a.peers.iter().any(|p| p.dst == "141.193.213.21"));
+}
+
+#[test]
+fn cidr_parsing_and_matching() {
+    let c: Cidr = "10.0.0.0/8".parse().expect("v4");
+    assert!(c.contains("10.200.1.1".parse().expect("ip")));
+    assert!(!c.contains("11.0.0.1".parse().expect("ip")));
+    assert!(c.contains("::ffff:10.1.2.3".parse().expect("mapped")));
+    let c: Cidr = "2001:db8::/32".parse().expect("v6");
+    assert!(c.contains("2001:db8:1::5".parse().expect("ip")));
+    assert!(!c.contains("2001:db9::5".parse().expect("ip")));
+    let host: Cidr = "192.0.2.7".parse().expect("host");
+    assert_eq!(host.prefix, 32);
+    let all: Cidr = "0.0.0.0/0".parse().expect("all");
+    assert!(all.contains("203.0.113.1".parse().expect("ip")));
+    for bad in ["10.0.0.0/33", "nonsense/8", "::/129", "1.2.3.4/x"] {
+        assert!(bad.parse::<Cidr>().is_err(), "{bad}");
+    }
+}
