@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  complete, nothing detected
-  1  at least one item suspicious or malicious
+  1  at least one detection (an item suspicious or malicious; a peer rated medium or worse)
   2  nothing detected, but something could not be inspected (incomplete)
   3  usage, configuration or policy error; nothing scanned";
 
@@ -24,8 +24,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan mail (.eml, mbox, Maildir), Office documents and archives; a verdict per item.
+    /// Scan mail (.eml, mbox, Maildir, .msg), documents, archives, images; a verdict per item.
     Scan(commands::scan::ScanArgs),
+    /// Network analysis: find C2, beacons and spambots in captures and Zeek logs.
+    #[command(subcommand)]
+    Net(commands::net::NetCommand),
+    /// Threat-intelligence feeds for `kensa net`: import and list.
+    #[command(subcommand)]
+    Intel(commands::intel::IntelCommand),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Net(cmd) => commands::net::run(cmd),
+        Command::Intel(cmd) => commands::intel::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

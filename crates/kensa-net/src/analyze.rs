@@ -296,6 +296,123 @@ impl Analyzer {
         }
     }
 
+    /// One record of a Zeek log: conn.log records are connections; dns, http and ssl records add
+    /// what the capture path reads from payloads (names, requests, server names, certificates).
+    pub fn add_zeek(&mut self, r: &crate::zeek::ZeekRecord) {
+        use crate::zeek::ZeekRecord;
+        match r {
+            ZeekRecord::Conn(c) => self.add(&c.conn),
+            ZeekRecord::Dns(d) => {
+                if let Some(q) = d.query.as_deref() {
+                    self.dns
+                        .entry(d.orig_h)
+                        .or_insert_with(|| DnsC2Counter::new(50_000))
+                        .add(q);
+                    for a in &d.answers {
+                        if let Ok(ip) = a.parse::<IpAddr>() {
+                            let names = self.names.entry(ip).or_default();
+                            if names.len() < MAX_NAMES {
+                                names.insert(q.to_ascii_lowercase());
+                            }
+                        }
+                    }
+                }
+            }
+            ZeekRecord::Http(h) => {
+                let max_http = self.cfg.max_http_per_pair;
+                let Some(pair) = self.pair_for(h.orig_h, h.resp_h) else {
+                    return;
+                };
+                pair.http_count += 1;
+                if matches!(h.resp_p, 443 | 8443) {
+                    pair.http_on_tls_port += 1;
+                }
+                let method = h.method.clone().unwrap_or_default();
+                let host = h.host.clone().unwrap_or_default();
+                let uri: String = h
+                    .uri
+                    .clone()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect();
+                let ua = h.user_agent.as_deref().unwrap_or("");
+                // Zeek logs no request Content-Type: a POST with a body stands for a form post.
+                let traits = proto::http::HttpRequestTraits {
+                    missing_host: h.host.is_none(),
+                    host_ip_literal: proto::http::host_is_ip_literal(&host),
+                    post_form: method.eq_ignore_ascii_case("POST") && h.request_body_len > 0,
+                    body_random_base64: false,
+                    random_lower_alnum_path: proto::http::random_lower_alnum_path(&uri),
+                    msie7_trident_ua: proto::http::msie7_trident(ua),
+                    referer_is_self: h
+                        .referrer
+                        .as_deref()
+                        .is_some_and(|r| proto::http::referer_is_self(r, &host, &uri)),
+                    cookie_base64: false,
+                    trickbot_path_tail: proto::http::trickbot_path_tail(&uri),
+                };
+                pair.missing_host |= traits.missing_host;
+                if pair.http.len() < max_http {
+                    let executable = h
+                        .resp_mime_types
+                        .iter()
+                        .any(|m| m.contains("dosexec") || m.contains("msdownload"));
+                    pair.http.push(HttpSeen {
+                        method,
+                        host,
+                        uri,
+                        traits,
+                        multipart: false,
+                        urlencoded: false,
+                        executable_reply: executable,
+                    });
+                }
+            }
+            ZeekRecord::Ssl(t) => {
+                let Some(pair) = self.pair_for(t.orig_h, t.resp_h) else {
+                    return;
+                };
+                pair.tls_conns += 1;
+                match t.server_name.as_deref().filter(|s| !s.is_empty()) {
+                    Some(sni) if pair.sni.len() < MAX_NAMES => {
+                        pair.sni.insert(sni.to_ascii_lowercase());
+                    }
+                    Some(_) => {}
+                    None => pair.tls_no_sni += 1,
+                }
+                if let Some(ja3) = &t.ja3
+                    && pair.ja3.len() < MAX_NAMES
+                {
+                    pair.ja3.insert(ja3.clone());
+                }
+                if t.self_signed() == Some(true) && pair.self_signed.len() < 4 {
+                    let s: String = t
+                        .subject
+                        .as_deref()
+                        .unwrap_or("?")
+                        .chars()
+                        .take(120)
+                        .collect();
+                    if !pair.self_signed.contains(&s) {
+                        pair.self_signed.push(s);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The pair of a Zeek http/ssl record, created if there is room (its conn.log record may
+    /// come later or be in another file).
+    fn pair_for(&mut self, src: IpAddr, dst: IpAddr) -> Option<&mut Pair> {
+        if self.pairs.len() >= self.cfg.max_pairs && !self.pairs.contains_key(&(src, dst)) {
+            self.dropped_pairs += 1;
+            return None;
+        }
+        Some(self.pairs.entry((src, dst)).or_default())
+    }
+
     fn dns_datagram(&mut self, client: IpAddr, payload: &[u8]) {
         let Ok(m) = proto::dns_message(payload) else {
             return;

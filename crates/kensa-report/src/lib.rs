@@ -5,6 +5,7 @@ mod csv_out;
 mod escape;
 mod human;
 mod json;
+pub mod net;
 
 use std::io::{self, Write};
 

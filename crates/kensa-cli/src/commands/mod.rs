@@ -1,1 +1,4 @@
+pub mod common;
+pub mod intel;
+pub mod net;
 pub mod scan;

@@ -7,35 +7,14 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use kensa_core::{Lang, Limits, Policy, SymbolTable};
-use kensa_report::{Format, PrintOptions};
+use kensa_report::PrintOptions;
 use kensa_scan::{ItemReport, ScanOptions, Summary, collect_files, scan_file};
 use rayon::prelude::*;
 
+use super::common::OutputArgs;
 use crate::terminal;
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Human,
-    Jsonl,
-    Json,
-    Csv,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LangArg {
-    Auto,
-    En,
-    Ja,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorArg {
-    Auto,
-    Always,
-    Never,
-}
 
 #[derive(Args)]
 pub struct ScanArgs {
@@ -48,37 +27,12 @@ pub struct ScanArgs {
     #[arg(long = "password", value_name = "PW", help_heading = "Input")]
     passwords: Vec<String>,
 
-    /// Output format. jsonl: one object per item as it finishes, then a summary (docs/output.md).
-    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-    format: FormatArg,
-
-    /// Write results to FILE instead of standard output (refuses to overwrite without -C).
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
-    output: Option<PathBuf>,
-
-    /// Overwrite the --output file if it exists.
-    #[arg(short = 'C', long, help_heading = "Output")]
-    clobber: bool,
-
-    /// Language of human output (auto: from LC_ALL / LC_MESSAGES / LANG).
-    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
-    lang: LangArg,
-
-    /// Colour human output (auto: only on a terminal, and not when NO_COLOR is set).
-    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
-    color: ColorArg,
-
-    /// CSV without the UTF-8 byte order mark.
-    #[arg(long, help_heading = "Output")]
-    no_bom: bool,
+    #[command(flatten)]
+    output: OutputArgs,
 
     /// Show the findings of clean items too.
     #[arg(short, long, help_heading = "Output")]
     verbose: bool,
-
-    /// No status lines or progress bar on standard error.
-    #[arg(short, long, help_heading = "Output")]
-    quiet: bool,
 
     /// Print the symbol table (name, group, description) and exit.
     #[arg(long, help_heading = "Output")]
@@ -146,11 +100,7 @@ fn list_symbols(lang: Lang) -> u8 {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
-    let lang = match args.lang {
-        LangArg::Auto => terminal::detect_lang(),
-        LangArg::En => Lang::En,
-        LangArg::Ja => Lang::Ja,
-    };
+    let lang = args.output.lang();
     if args.list_symbols {
         return Ok(list_symbols(lang));
     }
@@ -171,29 +121,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         passwords: args.passwords.clone(),
     });
 
-    let to_file = args.output.is_some();
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) => {
-            if p.exists() && !args.clobber {
-                bail!("{} exists; use -C/--clobber to overwrite it", p.display());
-            }
-            let f =
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
-            Box::new(std::io::BufWriter::new(f))
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => !to_file && terminal::auto_color(),
-    };
-    let format = match args.format {
-        FormatArg::Human => Format::Human,
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Json => Format::Json,
-        FormatArg::Csv => Format::Csv,
-    };
+    let out = args.output.open()?;
+    let color = args.output.color();
+    let format = args.output.format();
 
     let started = Instant::now();
     let (files, errors) = collect_files(&args.paths);
@@ -203,11 +133,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let print_opts = PrintOptions {
         lang,
         color,
-        bom: !args.no_bom,
+        bom: !args.output.no_bom,
         verbose: args.verbose || files.len() == 1,
     };
     let mut printer = kensa_report::printer(format, print_opts, out);
-    if !args.quiet {
+    if !args.output.quiet {
         let cat = kensa_core::Catalog::shipped();
         eprintln!(
             "{}",
@@ -229,16 +159,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         emit(printer.as_mut(), &r)?;
     }
 
-    let progress = (!args.quiet && files.len() > 1 && terminal::stderr_is_terminal()).then(|| {
-        let pb = indicatif::ProgressBar::new(files.len() as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} {percent}%",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb
-    });
+    let progress =
+        (!args.output.quiet && files.len() > 1 && terminal::stderr_is_terminal()).then(|| {
+            let pb = indicatif::ProgressBar::new(files.len() as u64);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} {percent}%",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            pb
+        });
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
@@ -294,7 +225,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
 }
 
 /// A closed pipe (`kensa scan … | head`) ends the run quietly.
-fn quiet_on_broken_pipe(e: std::io::Error) -> anyhow::Error {
+pub(crate) fn quiet_on_broken_pipe(e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(0);
     }

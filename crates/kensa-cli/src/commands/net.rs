@@ -1,0 +1,383 @@
+//! `kensa net analyze FILE…`: captures (pcap, pcapng, gzip) and Zeek logs (TSV or JSON, gzip) in,
+//! ranked internal host → peer pairs out.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use kensa_core::Lang;
+use kensa_net::analyze::{AnalyzeConfig, Analyzer, Cidr, capture_config};
+use kensa_net::intel::IntelIndex;
+use kensa_net::{capture, zeek};
+use kensa_report::PrintOptions;
+use kensa_report::net::{NetInput, NetRun};
+
+use super::common::{ColorArg, FormatArg, LangArg, OutputArgs};
+use super::intel;
+use crate::terminal;
+
+#[derive(Subcommand)]
+pub enum NetCommand {
+    /// Rank the internal host → peer pairs of captures and Zeek logs: beacons, C2 traits, intel hits.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// pcap or pcapng captures (gzip-compressed too), Zeek logs (conn, dns, http, ssl; TSV or
+    /// JSON, gzip too), ZIP archives of them (read in memory), or folders of them.
+    #[arg(required = true, help_heading = "Input")]
+    paths: Vec<PathBuf>,
+
+    /// A threat-intelligence feed file to match against, besides the imported ones (repeatable;
+    /// Feodo Tracker, URLhaus, ThreatFox, or one indicator per line).
+    #[arg(long = "intel", value_name = "FEED", help_heading = "Input")]
+    intel: Vec<PathBuf>,
+
+    /// A password for ZIP archives of captures (repeatable); `infected` is always tried.
+    #[arg(long = "password", value_name = "PW", help_heading = "Input")]
+    passwords: Vec<String>,
+
+    /// Do not load the feeds imported with `kensa intel import`.
+    #[arg(long, help_heading = "Input")]
+    no_store: bool,
+
+    /// Where imported feeds are kept (default: $KENSA_DATA_DIR/intel, else
+    /// $XDG_DATA_HOME/kensa/intel, else ~/.local/share/kensa/intel).
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
+    store: Option<PathBuf>,
+
+    /// Your networks, besides RFC 1918 and fd00::/8 (repeatable): `--internal 192.0.2.0/24`.
+    #[arg(long = "internal", value_name = "CIDR", help_heading = "Filtering")]
+    internal: Vec<String>,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub fn run(cmd: NetCommand) -> anyhow::Result<u8> {
+    match cmd {
+        NetCommand::Analyze(args) => analyze(args),
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let lang = args.output.lang();
+    let internal = args
+        .internal
+        .iter()
+        .map(|c| c.parse::<Cidr>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .context("--internal")?;
+    let mut index = IntelIndex::new();
+    let mut feeds = Vec::new();
+    if !args.no_store {
+        let dir = intel::store_dir(args.store.as_deref())?;
+        for snap in intel::load_store(&dir)? {
+            feeds.push((
+                snap.feed.clone(),
+                snap.indicators.len(),
+                snap.fetched_or_updated.clone(),
+            ));
+            index.add(snap);
+        }
+    }
+    for path in &args.intel {
+        let snap = intel::parse_file(path, None, None)?;
+        feeds.push((
+            snap.feed.clone(),
+            snap.indicators.len(),
+            snap.fetched_or_updated.clone(),
+        ));
+        index.add(snap);
+    }
+    let files = input_files(&args.paths)?;
+    let out = args.output.open()?;
+    if !args.output.quiet {
+        let names: Vec<String> = feeds
+            .iter()
+            .map(|(n, count, date)| match date {
+                Some(d) => format!("{n} ({count}, {d})"),
+                None => format!("{n} ({count})"),
+            })
+            .collect();
+        let feeds_text = if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(", ")
+        };
+        eprintln!(
+            "{}",
+            kensa_core::Catalog::shipped().fill(
+                "net.loaded",
+                lang,
+                &[
+                    ("version", env!("CARGO_PKG_VERSION")),
+                    ("inputs", &files.len().to_string()),
+                    ("feeds", &feeds_text),
+                ],
+            )
+        );
+    }
+
+    let mut analyzer = Analyzer::new(AnalyzeConfig {
+        internal,
+        ..AnalyzeConfig::default()
+    });
+    let mut run = NetRun::default();
+    for path in &files {
+        run.inputs
+            .extend(read_input(path, &args.passwords, &mut analyzer));
+    }
+    let intel = (!index.is_empty()).then_some(&index);
+    let analysis = analyzer.finish(intel);
+    run.feeds = feeds;
+    run.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    let opts = PrintOptions {
+        lang,
+        color: args.output.color(),
+        bom: !args.output.no_bom,
+        verbose: true,
+    };
+    let mut out = out;
+    kensa_report::net::print(args.output.format(), &opts, &mut out, &analysis, &run)
+        .map_err(super::scan::quiet_on_broken_pipe)?;
+    Ok(run.exit_code(&analysis))
+}
+
+/// Files as given; folders contribute the files inside (sorted, not recursive into subfolders of
+/// subfolders beyond one level, as Zeek rotates logs into dated folders).
+fn input_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            inside.sort();
+            for q in inside {
+                if q.is_dir() {
+                    let mut sub: Vec<PathBuf> = std::fs::read_dir(&q)
+                        .with_context(|| format!("reading {}", q.display()))?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|f| f.is_file())
+                        .collect();
+                    sub.sort();
+                    files.extend(sub);
+                } else if q.is_file() {
+                    files.push(q);
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        bail!("no input files");
+    }
+    Ok(files)
+}
+
+/// Read one file: a capture, a Zeek log, or a ZIP of them (as malware-traffic sites publish
+/// captures, password `infected`): members are decrypted and read in memory, never written out.
+fn read_input(path: &Path, passwords: &[String], analyzer: &mut Analyzer) -> Vec<NetInput> {
+    let shown = path.display().to_string();
+    let failed = |e: String| {
+        vec![NetInput {
+            path: shown.clone(),
+            error: Some(e),
+            ..NetInput::default()
+        }]
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return failed(e.to_string()),
+    };
+    let mut magic = [0u8; 4];
+    let is_zip = matches!(read_prefix(&mut &file, &mut magic), Ok(4)) && &magic == b"PK\x03\x04";
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return failed(e.to_string()),
+    };
+    if !is_zip {
+        return vec![read_stream(
+            shown,
+            std::io::BufReader::with_capacity(256 << 10, file),
+            path,
+            analyzer,
+        )];
+    }
+    let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
+        Ok(a) => a,
+        Err(e) => return failed(format!("ZIP: {e}")),
+    };
+    let mut inputs = Vec::new();
+    for i in 0..archive.len().min(MAX_ZIP_MEMBERS) {
+        let name = archive
+            .name_for_index(i)
+            .and_then(Result::ok)
+            .map_or_else(|| format!("member-{i}"), |n| n.into_owned());
+        if name.ends_with('/') {
+            continue;
+        }
+        let shown = format!("{shown} > {name}");
+        let candidates = passwords
+            .iter()
+            .map(String::as_str)
+            .chain(DEFAULT_ZIP_PASSWORDS.iter().copied());
+        let mut opened = None;
+        let mut last_error = String::new();
+        for pw in std::iter::once(None).chain(candidates.map(Some)) {
+            let member = match pw {
+                None => archive.by_index(i),
+                Some(pw) => archive.by_index_decrypt(i, pw.as_bytes()),
+            };
+            match member {
+                Ok(_) => {
+                    opened = Some(pw);
+                    break;
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        let member = match opened {
+            Some(None) => archive.by_index(i),
+            Some(Some(pw)) => archive.by_index_decrypt(i, pw.as_bytes()),
+            None => {
+                inputs.push(NetInput {
+                    path: shown,
+                    error: Some(format!("could not open the member: {last_error}")),
+                    ..NetInput::default()
+                });
+                continue;
+            }
+        };
+        match member {
+            Ok(m) => inputs.push(read_stream(shown, m, Path::new(&name), analyzer)),
+            Err(e) => inputs.push(NetInput {
+                path: shown,
+                error: Some(e.to_string()),
+                ..NetInput::default()
+            }),
+        }
+    }
+    inputs
+}
+
+/// Members of one ZIP that are read.
+const MAX_ZIP_MEMBERS: usize = 256;
+/// What analysts and malware-traffic sites use, tried after `--password`.
+const DEFAULT_ZIP_PASSWORDS: &[&str] = &["infected", "infected-test", "malware"];
+
+/// One capture or Zeek log from `reader` into the analyzer; what stopped it is kept on the input.
+fn read_stream(
+    shown: String,
+    mut reader: impl Read,
+    name: &Path,
+    analyzer: &mut Analyzer,
+) -> NetInput {
+    let mut input = NetInput {
+        path: shown,
+        ..NetInput::default()
+    };
+    let mut head = [0u8; 512];
+    let n = match read_prefix(&mut reader, &mut head) {
+        Ok(n) => n,
+        Err(e) => {
+            input.error = Some(e.to_string());
+            return input;
+        }
+    };
+    let prefix = &head[..n];
+    let chained = std::io::Read::chain(prefix, reader);
+    if !matches!(capture::sniff(prefix), capture::Sniffed::Unknown) && zeek::sniff(prefix).is_none()
+    {
+        input.kind = "capture".into();
+        match capture::read_capture(chained, &capture_config(), |c| analyzer.add(&c)) {
+            Ok(stats) => {
+                input.records = stats.packets;
+                input.kind = format!("{:?}", stats.format).to_lowercase();
+                if !stats.complete {
+                    input.error =
+                        stats.errors.first().map(|e| e.to_string()).or_else(|| {
+                            Some("the capture could not be read to its end".to_string())
+                        });
+                }
+            }
+            Err(e) => input.error = Some(e.to_string()),
+        }
+        return input;
+    }
+    input.kind = "zeek".into();
+    let file_name = name.file_name().and_then(|n| n.to_str());
+    match zeek::read_log(chained, file_name, &zeek::ZeekLimits::default(), |r| {
+        analyzer.add_zeek(&r)
+    }) {
+        Ok(stats) => {
+            input.records = stats.lines;
+            if let Some(e) = stats.error {
+                input.error = Some(e.to_string());
+            }
+        }
+        Err(e) => input.error = Some(format!("neither a capture nor a Zeek log: {e}")),
+    }
+    input
+}
+
+fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Language, colour and output file, shared with `kensa intel`.
+impl OutputArgs {
+    pub fn lang(&self) -> Lang {
+        match self.lang {
+            LangArg::Auto => terminal::detect_lang(),
+            LangArg::En => Lang::En,
+            LangArg::Ja => Lang::Ja,
+        }
+    }
+
+    pub fn color(&self) -> bool {
+        match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => self.output.is_none() && terminal::auto_color(),
+        }
+    }
+
+    pub fn format(&self) -> kensa_report::Format {
+        match self.format {
+            FormatArg::Human => kensa_report::Format::Human,
+            FormatArg::Jsonl => kensa_report::Format::Jsonl,
+            FormatArg::Json => kensa_report::Format::Json,
+            FormatArg::Csv => kensa_report::Format::Csv,
+        }
+    }
+
+    pub fn open(&self) -> anyhow::Result<Box<dyn Write>> {
+        Ok(match &self.output {
+            Some(p) => {
+                if p.exists() && !self.clobber {
+                    bail!("{} exists; use -C/--clobber to overwrite it", p.display());
+                }
+                let f = std::fs::File::create(p)
+                    .with_context(|| format!("creating {}", p.display()))?;
+                Box::new(std::io::BufWriter::new(f))
+            }
+            None => Box::new(std::io::stdout().lock()),
+        })
+    }
+}
