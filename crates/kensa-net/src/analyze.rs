@@ -31,6 +31,9 @@ pub struct AnalyzeConfig {
     pub min_refused: usize,
     /// Networks of the organisation (RITA's `internal_subnets`), besides RFC 1918 and fd00::/8.
     pub internal: Vec<Cidr>,
+    /// Report every internal → external pair, also those without a finding (their profiles:
+    /// HTTP requests, server names, JA3/JA3S, certificates, SMTP sessions).
+    pub all_pairs: bool,
 }
 
 /// An address block, `10.0.0.0/8` or `2001:db8::/32`.
@@ -96,6 +99,7 @@ impl Default for AnalyzeConfig {
             max_http_per_pair: 32,
             min_refused: 10,
             internal: Vec::new(),
+            all_pairs: false,
         }
     }
 }
@@ -124,6 +128,7 @@ struct HttpSeen {
     method: String,
     host: String,
     uri: String,
+    user_agent: String,
     traits: proto::http::HttpRequestTraits,
     multipart: bool,
     urlencoded: bool,
@@ -148,6 +153,9 @@ struct Pair {
     missing_host: bool,
     sni: BTreeSet<String>,
     ja3: BTreeSet<String>,
+    ja3s: BTreeSet<String>,
+    /// Leaf certificates seen: `subject | issuer`, self-signed marked.
+    certs: BTreeSet<String>,
     tls_conns: u64,
     tls_no_sni: u64,
     self_signed: Vec<String>,
@@ -156,6 +164,87 @@ struct Pair {
     smtp_messages: u64,
     smtp_recipients: u64,
     smtp_clear_auth: bool,
+}
+
+impl Pair {
+    fn merge(&mut self, o: Pair, max_http: usize) {
+        if self.conn_count == 0 {
+            self.first = o.first;
+            self.last = o.last;
+        } else if o.conn_count > 0 {
+            self.first = self.first.min(o.first);
+            self.last = self.last.max(o.last);
+        }
+        let room = MAX_TIMESTAMPS.saturating_sub(self.conns.len());
+        self.conns.extend(o.conns.into_iter().take(room));
+        self.conn_count += o.conn_count;
+        for (k, n) in o.ports {
+            *self.ports.entry(k).or_default() += n;
+        }
+        for (k, n) in o.refused {
+            *self.refused.entry(k).or_default() += n;
+        }
+        self.established += o.established;
+        self.bytes_out += o.bytes_out;
+        self.bytes_in += o.bytes_in;
+        self.total_duration += o.total_duration;
+        let room = max_http.saturating_sub(self.http.len());
+        self.http.extend(o.http.into_iter().take(room));
+        self.http_count += o.http_count;
+        self.http_on_tls_port += o.http_on_tls_port;
+        self.missing_host |= o.missing_host;
+        for s in o.sni {
+            if self.sni.len() < MAX_NAMES {
+                self.sni.insert(s);
+            }
+        }
+        for j in o.ja3 {
+            if self.ja3.len() < MAX_NAMES {
+                self.ja3.insert(j);
+            }
+        }
+        for j in o.ja3s {
+            if self.ja3s.len() < MAX_NAMES {
+                self.ja3s.insert(j);
+            }
+        }
+        for c in o.certs {
+            if self.certs.len() < 4 {
+                self.certs.insert(c);
+            }
+        }
+        self.tls_conns += o.tls_conns;
+        self.tls_no_sni += o.tls_no_sni;
+        for c in o.self_signed {
+            if self.self_signed.len() < 4 && !self.self_signed.contains(&c) {
+                self.self_signed.push(c);
+            }
+        }
+        self.cobalt_strike = self.cobalt_strike.take().or(o.cobalt_strike);
+        self.smtp_sessions += o.smtp_sessions;
+        self.smtp_messages += o.smtp_messages;
+        self.smtp_recipients += o.smtp_recipients;
+        self.smtp_clear_auth |= o.smtp_clear_auth;
+    }
+}
+
+/// What was seen on a pair, for the report (at most a few of each).
+#[derive(Debug, Clone, Default)]
+pub struct PeerProfile {
+    /// `METHOD host uri` and the user agent, of the first requests.
+    pub http: Vec<(String, String)>,
+    pub http_requests: u64,
+    pub tls_connections: u64,
+    pub sni: Vec<String>,
+    pub ja3: Vec<String>,
+    pub ja3s: Vec<String>,
+    /// Leaf certificates: `subject | issuer` (`, self-signed`).
+    pub certificates: Vec<String>,
+    pub smtp_sessions: u64,
+    pub smtp_messages: u64,
+    pub smtp_recipients: u64,
+    /// Connections per TCP state that did not complete (REJ, S0), by port.
+    pub refused: Vec<(u16, u64)>,
 }
 
 /// One ranked internal host → peer pair.
@@ -179,6 +268,7 @@ pub struct PeerReport {
     pub modifiers: Vec<&'static str>,
     /// Each reason, location `[src, dst]`.
     pub findings: Vec<Finding>,
+    pub profile: PeerProfile,
 }
 
 /// What an analysis found.
@@ -238,6 +328,44 @@ impl Analyzer {
             not_scored: 0,
             first_ts: f64::INFINITY,
             last_ts: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Fold another analyzer's data into this one (inputs read in parallel, one analyzer each).
+    pub fn merge(&mut self, other: Analyzer) {
+        self.dropped_pairs += other.dropped_pairs;
+        self.conns += other.conns;
+        self.not_scored += other.not_scored;
+        self.first_ts = self.first_ts.min(other.first_ts);
+        self.last_ts = self.last_ts.max(other.last_ts);
+        for (ip, n) in other.originated {
+            *self.originated.entry(ip).or_default() += n;
+        }
+        for (ip, names) in other.names {
+            let mine = self.names.entry(ip).or_default();
+            for n in names {
+                if mine.len() < MAX_NAMES {
+                    mine.insert(n);
+                }
+            }
+        }
+        for (ip, counter) in other.dns {
+            match self.dns.get_mut(&ip) {
+                Some(mine) => mine.merge(&counter),
+                None => {
+                    self.dns.insert(ip, counter);
+                }
+            }
+        }
+        for (key, pair) in other.pairs {
+            if !self.pairs.contains_key(&key) && self.pairs.len() >= self.cfg.max_pairs {
+                self.dropped_pairs += 1;
+                continue;
+            }
+            self.pairs
+                .entry(key)
+                .or_default()
+                .merge(pair, self.cfg.max_http_per_pair);
         }
     }
 
@@ -362,6 +490,7 @@ impl Analyzer {
                         method,
                         host,
                         uri,
+                        user_agent: ua.chars().take(200).collect(),
                         traits,
                         multipart: false,
                         urlencoded: false,
@@ -385,6 +514,17 @@ impl Analyzer {
                     && pair.ja3.len() < MAX_NAMES
                 {
                     pair.ja3.insert(ja3.clone());
+                }
+                if let Some(j) = &t.ja3s
+                    && pair.ja3s.len() < MAX_NAMES
+                {
+                    pair.ja3s.insert(j.clone());
+                }
+                if let (Some(subject), Some(issuer)) = (&t.subject, &t.issuer)
+                    && pair.certs.len() < 4
+                {
+                    let selfs = t.self_signed() == Some(true);
+                    pair.certs.insert(cert_line(subject, issuer, selfs));
                 }
                 if t.self_signed() == Some(true) && pair.self_signed.len() < 4 {
                     let s: String = t
@@ -546,6 +686,13 @@ fn application(pair: &mut Pair, c: &ConnRecord, max_http: usize) {
                     method: r.method.clone(),
                     host: r.host.clone().unwrap_or_default(),
                     uri: r.uri.chars().take(200).collect(),
+                    user_agent: r
+                        .user_agent
+                        .as_deref()
+                        .unwrap_or("")
+                        .chars()
+                        .take(200)
+                        .collect(),
                     multipart: ct.starts_with("multipart/form-data"),
                     urlencoded: ct.starts_with("application/x-www-form-urlencoded"),
                     traits,
@@ -568,8 +715,17 @@ fn application(pair: &mut Pair, c: &ConnRecord, max_http: usize) {
                 }
             }
             if let Some(Ok(side)) = proto::tls_server(server)
+                && pair.ja3s.len() < MAX_NAMES
+            {
+                pair.ja3s.insert(side.hello.ja3s_md5());
+            }
+            if let Some(Ok(side)) = proto::tls_server(server)
                 && let Some(leaf) = side.leaf()
             {
+                if pair.certs.len() < 4 {
+                    pair.certs
+                        .insert(cert_line(&leaf.subject, &leaf.issuer, leaf.self_signed));
+                }
                 if leaf.cobalt_strike_default {
                     pair.cobalt_strike = Some(format!("SHA-1 {}", leaf.sha1));
                 }
@@ -604,6 +760,16 @@ fn starts_with_mz(server: &[u8], r: &proto::http::HttpResponse) -> bool {
         }
     }
     server.get(body..body.saturating_add(2)) == Some(b"MZ")
+}
+
+fn cert_line(subject: &str, issuer: &str, self_signed: bool) -> String {
+    let s: String = subject.chars().take(120).collect();
+    let i: String = issuer.chars().take(120).collect();
+    if self_signed {
+        format!("{s} | {i} (self-signed)")
+    } else {
+        format!("{s} | {i}")
+    }
 }
 
 fn sev(impact: f64) -> Severity {
@@ -901,7 +1067,7 @@ fn rank_pair(
         add(impact, "NET_SMTP_OUTBOUND", what);
     }
 
-    if found.is_empty() {
+    if found.is_empty() && !cfg.all_pairs {
         return None;
     }
     let base = found.iter().map(|(i, _)| *i).fold(0.0, f64::max);
@@ -927,6 +1093,29 @@ fn rank_pair(
         severity: severity_of(score),
         modifiers: modifiers.iter().map(|m| m.as_str()).collect(),
         findings: found.into_iter().map(|(_, f)| f).collect(),
+        profile: PeerProfile {
+            http: pair
+                .http
+                .iter()
+                .take(5)
+                .map(|h| {
+                    (
+                        format!("{} {} {}", h.method, h.host, h.uri),
+                        h.user_agent.clone(),
+                    )
+                })
+                .collect(),
+            http_requests: pair.http_count,
+            tls_connections: pair.tls_conns,
+            sni: pair.sni.iter().cloned().collect(),
+            ja3: pair.ja3.iter().cloned().collect(),
+            ja3s: pair.ja3s.iter().cloned().collect(),
+            certificates: pair.certs.iter().cloned().collect(),
+            smtp_sessions: pair.smtp_sessions,
+            smtp_messages: pair.smtp_messages,
+            smtp_recipients: pair.smtp_recipients,
+            refused: pair.refused.iter().map(|(p, n)| (*p, *n)).collect(),
+        },
     })
 }
 
@@ -952,6 +1141,7 @@ fn dns_c2(src: IpAddr, domain: &str, unique: u64) -> PeerReport {
         score: impact,
         severity: severity_of(impact),
         modifiers: Vec::new(),
+        profile: PeerProfile::default(),
         findings: vec![Finding::new(
             "NET_DNS_C2",
             sev(impact),

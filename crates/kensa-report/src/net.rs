@@ -103,6 +103,21 @@ fn peer(p: &PeerReport) -> Value {
         "last_seen": rfc3339(p.last_seen),
         "modifiers": p.modifiers,
         "findings": p.findings.iter().map(finding).collect::<Vec<_>>(),
+        "profile": {
+            "http_requests": p.profile.http_requests,
+            "http": p.profile.http.iter().map(|(r, ua)| json!({"request": r, "user_agent": ua})).collect::<Vec<_>>(),
+            "tls_connections": p.profile.tls_connections,
+            "sni": p.profile.sni,
+            "ja3": p.profile.ja3,
+            "ja3s": p.profile.ja3s,
+            "certificates": p.profile.certificates,
+            "smtp": {
+                "sessions": p.profile.smtp_sessions,
+                "messages": p.profile.smtp_messages,
+                "recipients": p.profile.smtp_recipients,
+            },
+            "refused": p.profile.refused.iter().map(|(port, n)| json!({"port": port, "count": n})).collect::<Vec<_>>(),
+        },
     })
 }
 

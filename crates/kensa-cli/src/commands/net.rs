@@ -13,6 +13,7 @@ use kensa_net::intel::IntelIndex;
 use kensa_net::{capture, zeek};
 use kensa_report::PrintOptions;
 use kensa_report::net::{NetInput, NetRun};
+use rayon::prelude::*;
 
 use super::common::{ColorArg, FormatArg, LangArg, OutputArgs};
 use super::intel;
@@ -52,6 +53,15 @@ pub struct AnalyzeArgs {
     /// Your networks, besides RFC 1918 and fd00::/8 (repeatable): `--internal 192.0.2.0/24`.
     #[arg(long = "internal", value_name = "CIDR", help_heading = "Filtering")]
     internal: Vec<String>,
+
+    /// Report every internal host → peer pair with its profile (HTTP requests, server names,
+    /// JA3/JA3S, certificates, SMTP), not only those with findings.
+    #[arg(long, help_heading = "Output")]
+    all: bool,
+
+    /// Inputs read at once (default: one per core).
+    #[arg(long, value_name = "N", help_heading = "Performance")]
+    threads: Option<usize>,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -123,14 +133,31 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         );
     }
 
-    let mut analyzer = Analyzer::new(AnalyzeConfig {
+    let cfg = AnalyzeConfig {
         internal,
+        all_pairs: args.all,
         ..AnalyzeConfig::default()
+    };
+    // Inputs are read in parallel, one analyzer each, then folded together in input order.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("starting worker threads")?;
+    let parts: Vec<(Vec<NetInput>, Analyzer)> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                let mut a = Analyzer::new(cfg.clone());
+                let inputs = read_input(path, &args.passwords, &mut a);
+                (inputs, a)
+            })
+            .collect()
     });
+    let mut analyzer = Analyzer::new(cfg);
     let mut run = NetRun::default();
-    for path in &files {
-        run.inputs
-            .extend(read_input(path, &args.passwords, &mut analyzer));
+    for (inputs, part) in parts {
+        run.inputs.extend(inputs);
+        analyzer.merge(part);
     }
     let intel = (!index.is_empty()).then_some(&index);
     let analysis = analyzer.finish(intel);

@@ -230,3 +230,66 @@ fn cidr_parsing_and_matching() {
         assert!(bad.parse::<Cidr>().is_err(), "{bad}");
     }
 }
+
+/// Reading inputs in parallel folds analyzers together: two halves of a capture's connections,
+/// merged, rank the same peers with the same scores as one analyzer over all of them.
+#[test]
+fn merged_halves_rank_like_one() {
+    let pcap = unit42();
+    let mut records = Vec::new();
+    read_capture(&pcap[..], &capture_config(), |c| records.push(c)).expect("capture");
+    let mut whole = Analyzer::new(AnalyzeConfig::default());
+    let (mut a, mut b) = (
+        Analyzer::new(AnalyzeConfig::default()),
+        Analyzer::new(AnalyzeConfig::default()),
+    );
+    for (i, r) in records.iter().enumerate() {
+        whole.add(r);
+        if i % 2 == 0 { a.add(r) } else { b.add(r) }
+    }
+    a.merge(b);
+    let (one, two) = (whole.finish(None), a.finish(None));
+    let view = |x: &Analysis| {
+        x.peers
+            .iter()
+            .map(|p| {
+                (
+                    p.dst.clone(),
+                    (p.score * 1000.0).round() as i64,
+                    p.conns,
+                    symbols(p),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&one), view(&two));
+    assert_eq!((one.conns, one.pairs), (two.conns, two.pairs));
+}
+
+/// With every pair reported, a pair's profile carries what its handshakes said: spec §10's JA3 and
+/// JA3S of the curl capture and its server name.
+#[test]
+fn all_pairs_carry_their_tls_profile() {
+    let pcap = std::fs::read(format!("{CORPUS}/net/ja3-ssl-curl.pcap")).expect("pcap");
+    let cfg = AnalyzeConfig {
+        all_pairs: true,
+        ..AnalyzeConfig::default()
+    };
+    let a = analyse_with(&pcap, cfg, None);
+    let p = a
+        .peers
+        .iter()
+        .find(|p| !p.profile.ja3.is_empty())
+        .expect("a TLS pair");
+    assert!(p.findings.is_empty(), "{:?}", symbols(p));
+    assert_eq!(p.severity, None);
+    assert_eq!(p.profile.ja3, ["2a26b1a62e40d25d4de3babc9d532f30"]);
+    assert_eq!(p.profile.ja3s, ["554786d4c84f8a7953b7e453c6371067"]);
+    assert_eq!(p.profile.sni, ["google.com"]);
+    assert_eq!(p.profile.tls_connections, 1);
+    assert!(!p.profile.certificates.is_empty());
+    assert!(
+        analyse(&pcap, None).peers.is_empty(),
+        "nothing ranked by default"
+    );
+}

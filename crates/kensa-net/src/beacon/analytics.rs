@@ -437,6 +437,18 @@ impl Default for DnsC2Counter {
 }
 
 impl DnsC2Counter {
+    /// Add the names another counter stored (within this counter's cap).
+    pub fn merge(&mut self, other: &DnsC2Counter) {
+        for names in other.per_domain.values() {
+            for n in names {
+                self.add(n);
+            }
+        }
+        self.excluded += other.excluded;
+        self.invalid += other.invalid;
+        self.dropped += other.dropped;
+    }
+
     pub fn new(max_fqdns: usize) -> Self {
         DnsC2Counter {
             per_domain: HashMap::new(),
