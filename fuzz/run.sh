@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt capture zeek netproto intel beacon)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -97,6 +97,11 @@ seed_corpora() {
     for f in "$fixtures"/msg/*.msg; do add_seed msg "$f"; done
     for f in "$CORPUS_ROOT"/office/oletools/encrypted/*; do add_seed decrypt "$f"; done
     for f in "$fixtures"/lnk/*.lnk; do add_seed pad "$f"; done
+    local net="$here/../crates/kensa-net/testdata"
+    for f in "$CORPUS_ROOT"/net/*.pcap; do add_seed capture "$f"; done
+    for f in "$net"/zeek/*; do add_seed zeek "$f"; done
+    for f in "$net"/proto/*.der; do add_seed netproto "$f"; done
+    for f in "$CORPUS_ROOT"/intel/*.csv "$net"/intel/*.txt; do add_seed intel "$f"; done
 
     # The VBA project (vbaProject.bin, an OLE file) of the benign macro-enabled OOXML test files,
     # for cfb and ovba. Only calamine's and oletools' own files, never the Emotet archive.
@@ -121,7 +126,7 @@ seed_corpora() {
 max_len_for() {
     case "$1" in
     zip) if [ "${SEED_SAMPLE_ARCHIVE:-0}" = 1 ]; then echo 4194304; else echo 1048576; fi ;;
-    cfb | ovba | ppt | mime_walk | iso | msg | onenote | decrypt) echo 1048576 ;;
+    cfb | ovba | ppt | mime_walk | iso | msg | onenote | decrypt | capture | zeek) echo 1048576 ;;
     *) echo 262144 ;;
     esac
 }
@@ -142,6 +147,8 @@ dict_for() {
     iso) echo dicts/iso.dict ;;
     onenote) echo dicts/onenote.dict ;;
     pad) echo dicts/zip.dict ;;
+    capture | netproto) echo dicts/net.dict ;;
+    zeek | intel | beacon) echo dicts/feeds.dict ;;
     esac
 }
 

@@ -11,6 +11,7 @@ use kensa_formats::{
     xlm,
 };
 use kensa_mail::{message::Mail, password};
+use kensa_net::{beacon, capture, intel as feeds, proto, zeek};
 use kensa_scan::{ScanOptions, scan_bytes};
 
 /// The targets, each with a binary and a folder of regression inputs (read by the regression test;
@@ -36,6 +37,11 @@ pub const NAMES: &[&str] = &[
     "script",
     "pad",
     "decrypt",
+    "capture",
+    "zeek",
+    "netproto",
+    "intel",
+    "beacon",
 ];
 
 /// Cap on each ZIP entry, OLE stream or decoded object.
@@ -131,6 +137,64 @@ pub fn run(name: &str, data: &[u8]) {
             // Small caps so that the run detector's edges (chunk, run, cap, max_read) are reached.
             let _ = pad::read_stripped(data, data.len() / 2, data.len() as u64);
             let _ = pad::read_stripped(data, CAP, (data.len() / 3) as u64);
+        }
+        "capture" => {
+            let cfg = capture::CaptureConfig {
+                max_block_bytes: 1 << 20,
+                max_input_bytes: Some(1 << 24),
+                max_flows: 64,
+                ..Default::default()
+            };
+            let _ = capture::read_capture(data, &cfg, |c| {
+                let _ = proto::sniff(&c.first_orig_payload, &c.first_resp_payload);
+            });
+        }
+        "zeek" => {
+            let limits = zeek::ZeekLimits {
+                max_input_bytes: Some(1 << 22),
+                ..Default::default()
+            };
+            let _ = zeek::sniff(data);
+            let _ = zeek::read_log(data, Some("conn.log"), &limits, |_| {});
+        }
+        "netproto" => {
+            let (c, s) = data.split_at(data.len() / 2);
+            let _ = proto::sniff(c, s);
+            let _ = proto::http_exchange(c, s, 64);
+            if let Some(Ok(ch)) = proto::tls_client_hello(data) {
+                let _ = ch.ja3_md5();
+            }
+            if let Some(Ok(sv)) = proto::tls_server(data) {
+                let _ = sv.hello.ja3s_md5();
+            }
+            let _ = proto::tls::cert_info(data, 0);
+            let _ = proto::dns_message(data);
+            let _ = proto::smtp_session(c, s);
+        }
+        "intel" => {
+            if let Ok(snap) = feeds::parse_feed(data, &feeds::ParseOptions::default()) {
+                let back = feeds::Snapshot::read_jsonl(&snap.to_jsonl(), &feeds::Limits::default());
+                assert!(back.is_ok(), "a snapshot kensa wrote must read back");
+                let index = feeds::IntelIndex::from_snapshots([snap]);
+                let _ = index.match_domain(&String::from_utf8_lossy(data));
+            }
+            let _ = feeds::csv_from_zip(data, 1 << 20);
+        }
+        "beacon" => {
+            let conns: Vec<beacon::Conn> = data
+                .chunks_exact(24)
+                .map(|b| beacon::Conn {
+                    ts: f64::from_le_bytes(b[0..8].try_into().unwrap_or([0; 8])),
+                    orig_ip_bytes: u64::from_le_bytes(b[8..16].try_into().unwrap_or([0; 8])),
+                    duration: f64::from_le_bytes(b[16..24].try_into().unwrap_or([0; 8])),
+                })
+                .collect();
+            let (min, max) = (
+                conns.first().map_or(0.0, |c| c.ts),
+                conns.last().map_or(1.0, |c| c.ts),
+            );
+            let _ = beacon::score_pair(&conns, min, max, &beacon::BeaconConfig::default());
+            let _ = beacon::analytics::classify_domain(&String::from_utf8_lossy(data));
         }
         // Detection only: a decryption try costs the file's declared key-derivation rounds.
         "decrypt" => {
