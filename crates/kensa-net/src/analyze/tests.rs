@@ -293,3 +293,126 @@ fn all_pairs_carry_their_tls_profile() {
         "nothing ranked by default"
     );
 }
+
+/// A connection record as the capture path emits it, with the given first bytes.
+fn conn(orig: &str, resp: &str, port: u16, ts: f64, client: &[u8], server: &[u8]) -> ConnRecord {
+    ConnRecord {
+        uid: 0,
+        ts,
+        orig_h: orig.parse().expect("ip"),
+        orig_p: 50_000,
+        resp_h: resp.parse().expect("ip"),
+        resp_p: port,
+        proto: Proto::Tcp,
+        duration: 2.0,
+        orig_bytes: client.len() as u64,
+        resp_bytes: server.len() as u64,
+        conn_state: ConnState::Sf,
+        local_orig: true,
+        local_resp: false,
+        history: "ShADadFf".into(),
+        orig_pkts: 10,
+        orig_ip_bytes: 600,
+        resp_pkts: 10,
+        resp_ip_bytes: 600,
+        end: crate::capture::ConnEnd::Closed,
+        first_orig_payload: client.to_vec(),
+        first_resp_payload: server.to_vec(),
+        orig_payload_gap: false,
+        resp_payload_gap: false,
+        datagrams: Vec::new(),
+    }
+}
+
+/// Spec §4: a workstation speaking SMTP to the Internet (Emotet's spambot, 踏み台) is ranked, with
+/// the session's messages and recipients; a transcript written per RFC 5321.
+#[test]
+fn workstation_sending_mail_is_a_spambot() {
+    let client =
+        b"EHLO desktop-7\r\nMAIL FROM:<keiri@example.co.jp>\r\nRCPT TO:<a@example.net>\r\n\
+RCPT TO:<b@example.org>\r\nDATA\r\nSubject: invoice\r\n\r\nhello\r\n.\r\nQUIT\r\n";
+    let server = b"220 mx.example.net ESMTP\r\n250-mx.example.net\r\n250 SIZE 10240000\r\n250 2.1.0 Ok\r\n\
+250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued\r\n221 2.0.0 Bye\r\n";
+    let mut a = Analyzer::new(AnalyzeConfig::default());
+    for i in 0..3 {
+        a.add(&conn(
+            "192.168.10.23",
+            "198.51.100.25",
+            25,
+            1_700_000_000.0 + f64::from(i) * 30.0,
+            client,
+            server,
+        ));
+    }
+    let out = a.finish(None);
+    let p = peer(&out, "198.51.100.25");
+    let f = p
+        .findings
+        .iter()
+        .find(|f| f.symbol == "NET_SMTP_OUTBOUND")
+        .expect("spambot");
+    assert!(
+        f.evidence
+            .contains("3 clear-text session(s), 3 message(s), 6 recipient(s)"),
+        "{}",
+        f.evidence
+    );
+    assert_eq!(p.severity, Some(RitaSeverity::Critical));
+    assert_eq!(p.profile.smtp_messages, 3);
+}
+
+/// C2 over DNS (RITA's analytic): one host querying hundreds of unique names under one domain, from
+/// Zeek dns.log records; ordinary lookups are not ranked.
+#[test]
+fn many_unique_subdomains_are_c2_over_dns() {
+    let mut a = Analyzer::new(AnalyzeConfig::default());
+    let record = |q: String| {
+        crate::zeek::ZeekRecord::Dns(crate::zeek::ZeekDns {
+            ts: 1_700_000_000.0,
+            uid: String::new(),
+            orig_h: "10.0.0.5".parse().expect("ip"),
+            orig_p: 53_000,
+            resp_h: "10.0.0.1".parse().expect("ip"),
+            resp_p: 53,
+            proto: Some(Proto::Udp),
+            trans_id: None,
+            rtt: None,
+            query: Some(q),
+            qclass: None,
+            qclass_name: None,
+            qtype: None,
+            qtype_name: Some("TXT".into()),
+            rcode: None,
+            rcode_name: None,
+            aa: false,
+            tc: false,
+            rd: true,
+            ra: true,
+            answers: Vec::new(),
+            ttls: Vec::new(),
+            rejected: false,
+        })
+    };
+    for i in 0..600 {
+        a.add_zeek(&record(format!("{i:x}a9f3.tunnel.example.com")));
+    }
+    for name in ["www.example.org", "mail.example.org", "example.net"] {
+        a.add_zeek(&record(name.to_string()));
+    }
+    let out = a.finish(None);
+    assert_eq!(
+        out.peers.len(),
+        1,
+        "{:?}",
+        out.peers.iter().map(|p| &p.dst).collect::<Vec<_>>()
+    );
+    let p = &out.peers[0];
+    assert_eq!(p.dst, "example.com");
+    assert_eq!(symbols(p), ["NET_DNS_C2"]);
+    assert!(
+        p.findings[0].evidence.starts_with("600 unique names"),
+        "{}",
+        p.findings[0].evidence
+    );
+    assert_eq!(p.severity, Some(RitaSeverity::Medium));
+}
