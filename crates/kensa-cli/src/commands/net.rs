@@ -346,9 +346,11 @@ fn read_stream(
         analyzer.add_zeek(&r)
     }) {
         Ok(stats) => {
-            input.records = stats.lines;
+            input.records = stats.records.total();
             if let Some(e) = stats.error {
                 input.error = Some(e.to_string());
+            } else if input.records == 0 && stats.other_lines() == 0 {
+                input.error = Some("neither a capture nor a Zeek log with records".into());
             }
         }
         Err(e) => input.error = Some(format!("neither a capture nor a Zeek log: {e}")),
