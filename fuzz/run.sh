@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt capture zeek netproto intel beacon)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt capture zeek netproto intel beacon maillog)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -102,6 +102,7 @@ seed_corpora() {
     for f in "$net"/zeek/*; do add_seed zeek "$f"; done
     for f in "$net"/proto/*.der; do add_seed netproto "$f"; done
     for f in "$CORPUS_ROOT"/intel/*.csv "$net"/intel/*.txt; do add_seed intel "$f"; done
+    for f in "$net"/maillog/*.log; do add_seed maillog "$f"; done
 
     # The VBA project (vbaProject.bin, an OLE file) of the benign macro-enabled OOXML test files,
     # for cfb and ovba. Only calamine's and oletools' own files, never the Emotet archive.
@@ -148,7 +149,7 @@ dict_for() {
     onenote) echo dicts/onenote.dict ;;
     pad) echo dicts/zip.dict ;;
     capture | netproto) echo dicts/net.dict ;;
-    zeek | intel | beacon) echo dicts/feeds.dict ;;
+    zeek | intel | beacon | maillog) echo dicts/feeds.dict ;;
     esac
 }
 

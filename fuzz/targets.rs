@@ -11,7 +11,7 @@ use kensa_formats::{
     xlm,
 };
 use kensa_mail::{message::Mail, password};
-use kensa_net::{beacon, capture, intel as feeds, proto, zeek};
+use kensa_net::{beacon, capture, intel as feeds, maillog, proto, zeek};
 use kensa_scan::{ScanOptions, scan_bytes};
 
 /// The targets, each with a binary and a folder of regression inputs (read by the regression test;
@@ -42,6 +42,7 @@ pub const NAMES: &[&str] = &[
     "netproto",
     "intel",
     "beacon",
+    "maillog",
 ];
 
 /// Cap on each ZIP entry, OLE stream or decoded object.
@@ -195,6 +196,16 @@ pub fn run(name: &str, data: &[u8]) {
             );
             let _ = beacon::score_pair(&conns, min, max, &beacon::BeaconConfig::default());
             let _ = beacon::analytics::classify_domain(&String::from_utf8_lossy(data));
+        }
+        "maillog" => {
+            let opts = maillog::MailLogOptions::new(maillog::YearHint::StartsIn(2026));
+            let mut parser = maillog::MailLogParser::new(opts);
+            let mut events = Vec::new();
+            for line in data.split(|&b| b == b'\n') {
+                parser.feed_line(line, &mut |e| events.push(e));
+            }
+            parser.finish(&mut |e| events.push(e));
+            let _ = maillog::detect(&events, &maillog::BurstConfig::default());
         }
         // Detection only: a decryption try costs the file's declared key-derivation rounds.
         "decrypt" => {

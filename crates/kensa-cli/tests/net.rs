@@ -179,3 +179,41 @@ fn exit_codes() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `kensa net maillog` on the log of a real Postfix 3.7.11 (crates/kensa-net/testdata/maillog, made
+/// by tests/support/postfix-burst.sh): alice's burst and her account used from three addresses.
+#[test]
+fn maillog_finds_the_burst_in_a_real_postfix_log() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kensa-net/testdata/maillog/postfix-3.7.11-long-queue-ids.log");
+    let out = kensa()
+        .args(["net", "maillog", "--year", "2026", "--format", "jsonl"])
+        .arg(&log)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let kinds: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["type"] == "finding")
+        .map(|v| v["kind"].as_str().expect("kind"))
+        .collect();
+    assert!(
+        kinds.contains(&"MAIL_BURST") && kinds.contains(&"MAIL_ACCOUNT_MANY_IPS"),
+        "{kinds:?}"
+    );
+    let burst = lines
+        .iter()
+        .find(|v| v["kind"] == "MAIL_BURST")
+        .expect("burst");
+    assert!(
+        burst["identity"].to_string().contains("alice"),
+        "{}",
+        burst["identity"]
+    );
+    assert_eq!(lines.last().expect("summary")["type"], "summary");
+}

@@ -5,5 +5,6 @@ pub mod analyze;
 pub mod beacon;
 pub mod capture;
 pub mod intel;
+pub mod maillog;
 pub mod proto;
 pub mod zeek;

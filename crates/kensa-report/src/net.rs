@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use kensa_core::{Catalog, Finding, Severity, SymbolTable};
 use kensa_net::analyze::{Analysis, PeerReport};
 use kensa_net::beacon::analytics::RitaSeverity;
+use kensa_net::maillog::{Detection, MailFinding};
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
@@ -380,6 +381,173 @@ fn human(opts: &PrintOptions, out: &mut dyn Write, a: &Analysis, run: &NetRun) -
         writeln!(out, "  {}", paint(RED, cat.text("net.advice", lang)))?;
     }
     Ok(())
+}
+
+/// `kensa net maillog`: 1 when a finding is medium or worse, else 2 when a log could not be read,
+/// else 0.
+pub fn mail_exit_code(d: &Detection, run: &NetRun) -> u8 {
+    if d.findings.iter().any(|f| f.severity >= Severity::Medium) {
+        1
+    } else if run.inputs.iter().any(|i| i.error.is_some()) {
+        2
+    } else {
+        0
+    }
+}
+
+fn mail_finding(f: &MailFinding) -> Value {
+    let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut v {
+        map.insert("type".into(), json!("finding"));
+        map.insert("schema_version".into(), json!(SCHEMA_VERSION));
+        map.insert(
+            "window_start_utc".into(),
+            json!(rfc3339(f.window_start as f64)),
+        );
+        map.insert("window_end_utc".into(), json!(rfc3339(f.window_end as f64)));
+    }
+    v
+}
+
+fn mail_summary(d: &Detection, run: &NetRun) -> Value {
+    json!({
+        "type": "summary",
+        "schema_version": SCHEMA_VERSION,
+        "inputs": run.inputs.iter().map(|i| json!({
+            "path": i.path, "kind": i.kind, "records": i.records, "error": i.error,
+        })).collect::<Vec<_>>(),
+        "events": d.events,
+        "dropped": d.dropped,
+        "unattributed": d.unattributed,
+        "own_domains": d.own_domains,
+        "own_domains_inferred": d.own_domains_inferred,
+        "history_days": d.history_days,
+        "findings": d.findings.len(),
+        "elapsed_ms": run.elapsed_ms,
+        "exit_code": mail_exit_code(d, run),
+    })
+}
+
+/// Write the findings of a mail-log analysis in `format`.
+pub fn print_mail(
+    format: Format,
+    opts: &PrintOptions,
+    out: &mut dyn Write,
+    d: &Detection,
+    run: &NetRun,
+) -> io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for f in &d.findings {
+                serde_json::to_writer(&mut *out, &mail_finding(f))?;
+                writeln!(out)?;
+            }
+            serde_json::to_writer(&mut *out, &mail_summary(d, run))?;
+            writeln!(out)?;
+        }
+        Format::Json => {
+            let doc = json!({
+                "schema_version": SCHEMA_VERSION,
+                "findings": d.findings.iter().map(mail_finding).collect::<Vec<_>>(),
+                "summary": mail_summary(d, run),
+            });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            if opts.bom {
+                out.write_all("\u{feff}".as_bytes())?;
+            }
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut *out);
+            w.write_record([
+                "symbol",
+                "severity",
+                "identity",
+                "window_start",
+                "window_end",
+                "count",
+                "recipients",
+                "distinct_domains",
+                "evidence",
+            ])
+            .map_err(io::Error::other)?;
+            for f in &d.findings {
+                w.write_record([
+                    f.kind.to_string(),
+                    f.severity.as_str().to_string(),
+                    f.identity.to_string(),
+                    rfc3339(f.window_start as f64).unwrap_or_default(),
+                    rfc3339(f.window_end as f64).unwrap_or_default(),
+                    f.count.to_string(),
+                    f.recipients.to_string(),
+                    f.distinct_domains.to_string(),
+                    f.evidence.clone(),
+                ])
+                .map_err(io::Error::other)?;
+            }
+            w.flush()?;
+        }
+        Format::Human => {
+            let lang = opts.lang;
+            let cat = Catalog::shipped();
+            let table = SymbolTable::shipped();
+            for i in run.inputs.iter().filter(|i| i.error.is_some()) {
+                let e = i.error.as_deref().unwrap_or_default();
+                writeln!(out, "[x] {}: {}", escape(&i.path), escape(e))?;
+            }
+            if d.findings.is_empty() {
+                writeln!(out, "{}", cat.text("mail.nothing", lang))?;
+            }
+            for f in &d.findings {
+                let sev = if opts.color {
+                    let c = match f.severity {
+                        Severity::Critical | Severity::High => RED,
+                        Severity::Medium => YELLOW,
+                        Severity::Low => CYAN,
+                        Severity::Info => DIM,
+                    };
+                    format!("{c}{}{RESET}", pad(f.severity.short(), 5))
+                } else {
+                    pad(f.severity.short(), 5)
+                };
+                writeln!(
+                    out,
+                    "{sev}  {}  {}  {}",
+                    f.kind,
+                    escape(&f.identity.to_string()),
+                    cat.symbol(table, f.kind, lang)
+                )?;
+                let window = match (rfc3339(f.window_start as f64), rfc3339(f.window_end as f64)) {
+                    (Some(a), Some(b)) => format!("{a} – {b}"),
+                    _ => "-".into(),
+                };
+                writeln!(out, "       {window}")?;
+                writeln!(
+                    out,
+                    "       {}: {}",
+                    cat.text("table.evidence", lang),
+                    escape(&f.evidence)
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{}",
+                cat.fill(
+                    "mail.summary",
+                    lang,
+                    &[
+                        ("logs", &run.inputs.len().to_string()),
+                        ("events", &d.events.to_string()),
+                        ("findings", &d.findings.len().to_string()),
+                        ("secs", &format!("{:.2}", run.elapsed_ms as f64 / 1000.0)),
+                    ],
+                )
+            )?;
+        }
+    }
+    out.flush()
 }
 
 #[cfg(test)]
