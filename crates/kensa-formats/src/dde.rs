@@ -460,7 +460,10 @@ pub fn biff_supbooks(workbook: &[u8]) -> Vec<DdeField> {
             break;
         };
         pos += 4 + rec.body.len();
-        if rec.ty != SUPBOOK || out.len() >= MAX_FIELDS {
+        if out.len() >= MAX_FIELDS {
+            break;
+        }
+        if rec.ty != SUPBOOK {
             continue;
         }
         // ctab u16, then an XLUnicodeString: cch u16, flags u8 (bit 0: UTF-16LE), characters.

@@ -57,6 +57,10 @@ pub enum OleError {
     },
 }
 
+/// Entries copied into a rebuilt storage ([`OleFile::storage_as_file`]); each copy looks its
+/// stream up by path, so the cap also bounds that work.
+const MAX_REBUILD_ENTRIES: usize = 4096;
+
 /// One storage or stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OleEntry {
@@ -366,19 +370,26 @@ impl<'a> OleFile<'a> {
             })
             .cloned()
             .collect();
-        let mut items = Vec::with_capacity(inside.len());
+        let mut cut = inside.len() > MAX_REBUILD_ENTRIES;
+        let mut items = Vec::with_capacity(inside.len().min(MAX_REBUILD_ENTRIES));
         let mut left = max_bytes;
-        let mut cut = false;
-        for e in inside {
+        for e in inside.into_iter().take(MAX_REBUILD_ENTRIES) {
             let rel = format!("/{}", &e.path[prefix.len()..]);
             if !e.is_stream {
                 items.push((rel, None));
                 continue;
             }
-            let (data, short) = self.read_stream_prefix(&e.path, left)?;
-            left = left.saturating_sub(data.len());
-            cut |= short;
-            items.push((rel, Some(data)));
+            // An unreadable stream is left out and the copy marked cut, not the whole storage
+            // given up: the rest (a VBA project) is still analysed.
+            match self.read_stream_prefix(&e.path, left) {
+                Ok((data, short)) => {
+                    left = left.saturating_sub(data.len());
+                    cut |= short;
+                    items.push((rel, Some(data)));
+                }
+                Err(_) if !self.poisoned => cut = true,
+                Err(e) => return Err(e),
+            }
         }
         let (bytes, skipped) =
             build_compound_file(&items).map_err(|detail| OleError::Panicked {

@@ -5,10 +5,11 @@
 //!
 //! Runs are found at chunk granularity (64 KiB, aligned to the start of the stream): a chunk holding
 //! one byte value throughout extends the current run, any other chunk ends it. The first
-//! [`KEEP_RUN`] bytes of every run are kept, so ordinary zero-filled regions (a CFB's unused sectors,
-//! a PE section's alignment) stay where they were; only the excess is dropped. A dropped run is
-//! almost always at the end (after the CFB sectors or the PE sections); when one sits in the middle,
-//! the offsets after it move, which the container parsers see as a damaged file and report.
+//! [`KEEP_RUN`] bytes of every run are kept; the excess is held back. When content follows a run
+//! and the run fits under the cap, it is put back, so a zero-filled region inside a document keeps
+//! its offsets; only trailing runs (Emotet's padding after the CFB sectors or PE sections) and runs
+//! too large for the cap are dropped. When such a large run sits in the middle, the offsets after it
+//! move, which the container parsers see as a damaged file and report.
 
 use std::io::{self, Read};
 
@@ -41,6 +42,9 @@ pub fn read_stripped(mut source: impl Read, cap: usize, max_read: u64) -> io::Re
     let mut run: Option<(u8, u64)> = None;
     let mut longest_dropped = 0u64;
     let mut dropped_in_run = 0u64;
+    // Bytes of the current run dropped so far: put back if content follows and they fit, so a
+    // zero-filled region inside a document keeps its offsets.
+    let mut pending = 0u64;
     loop {
         if out.total >= max_read {
             // One more byte tells whether the source really goes on.
@@ -58,6 +62,20 @@ pub fn read_stripped(mut source: impl Read, cap: usize, max_read: u64) -> io::Re
         // One byte value throughout; compared as slices (memcmp) to stay fast in debug builds.
         let uniform = part[1..] == part[..n - 1];
         let mut keep = true;
+        let continues = uniform && matches!(run, Some((b, _)) if b == part[0]);
+        if !continues && pending > 0 {
+            // The run ended and content follows: restore the run when it fits under the cap;
+            // otherwise it stays dropped (offsets after it move) and counts as padding.
+            let room = cap.saturating_sub(out.data.len()) as u64;
+            if pending <= room
+                && let Some((b, _)) = run
+            {
+                let len = out.data.len() + pending as usize;
+                out.data.resize(len, b);
+                out.padding -= pending;
+            }
+            pending = 0;
+        }
         if uniform {
             let len = match run {
                 Some((b, len)) if b == part[0] => len + n as u64,
@@ -70,6 +88,7 @@ pub fn read_stripped(mut source: impl Read, cap: usize, max_read: u64) -> io::Re
             if len > KEEP_RUN {
                 keep = false;
                 out.padding += n as u64;
+                pending += n as u64;
                 dropped_in_run += n as u64;
                 if dropped_in_run > longest_dropped {
                     longest_dropped = dropped_in_run;
@@ -171,5 +190,18 @@ mod tests {
         assert_eq!(s.total, 4 << 20);
         let s = read_stripped(repeat(0, 4 << 20), 1 << 30, 4 << 20).expect("reads");
         assert!(!s.cut, "exactly max_read");
+    }
+
+    /// A 5 MiB zero region inside a file (a CFB's unused sectors, a PE's .bss) is put back: the
+    /// bytes after it keep their offsets, and nothing is called padding.
+    #[test]
+    fn inner_runs_that_fit_are_restored() {
+        let data: Vec<u8> = [vec![1u8; 100], vec![0u8; 5 << 20], b"MZ after".to_vec()].concat();
+        let s = read_stripped(data.as_slice(), 64 << 20, 1 << 30).expect("reads");
+        assert_eq!(s.data, data);
+        assert_eq!(s.padding, 0);
+        // Too large for the cap: dropped, counted, and what follows is still read.
+        let s = read_stripped(data.as_slice(), 2 << 20, 1 << 30).expect("reads");
+        assert!(s.padding > 0 && s.data.ends_with(b"MZ after"));
     }
 }

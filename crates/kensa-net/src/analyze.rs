@@ -185,8 +185,8 @@ impl Pair {
             *self.refused.entry(k).or_default() += n;
         }
         self.established += o.established;
-        self.bytes_out += o.bytes_out;
-        self.bytes_in += o.bytes_in;
+        self.bytes_out = self.bytes_out.saturating_add(o.bytes_out);
+        self.bytes_in = self.bytes_in.saturating_add(o.bytes_in);
         self.total_duration += o.total_duration;
         let room = max_http.saturating_sub(self.http.len());
         self.http.extend(o.http.into_iter().take(room));
@@ -385,6 +385,12 @@ impl Analyzer {
             self.not_scored += 1;
             return;
         }
+        // Traffic towards an internal host (inbound scans, LAN traffic) is never a pair to rank;
+        // keeping it out also keeps spoofed inbound noise from filling the pair table.
+        if self.configured_internal(c.resp_h) {
+            self.not_scored += 1;
+            return;
+        }
         *self.originated.entry(c.orig_h).or_default() += 1;
         let full = self.pairs.len() >= self.cfg.max_pairs;
         let key = (c.orig_h, c.resp_h);
@@ -409,13 +415,13 @@ impl Analyzer {
             });
         }
         *pair.ports.entry((c.proto, c.resp_p)).or_default() += 1;
-        if matches!(c.conn_state, ConnState::Rej | ConnState::S0) {
+        if c.proto == Proto::Tcp && matches!(c.conn_state, ConnState::Rej | ConnState::S0) {
             *pair.refused.entry(c.resp_p).or_default() += 1;
         } else if c.proto == Proto::Tcp && c.resp_pkts > 0 {
             pair.established += 1;
         }
-        pair.bytes_out += c.orig_bytes;
-        pair.bytes_in += c.resp_bytes;
+        pair.bytes_out = pair.bytes_out.saturating_add(c.orig_bytes);
+        pair.bytes_in = pair.bytes_in.saturating_add(c.resp_bytes);
         if c.duration.is_finite() && c.duration > 0.0 {
             pair.total_duration += c.duration;
         }
@@ -541,6 +547,10 @@ impl Analyzer {
             }
             _ => {}
         }
+    }
+
+    fn configured_internal(&self, ip: IpAddr) -> bool {
+        is_internal(ip) || self.cfg.internal.iter().any(|c| c.contains(ip))
     }
 
     /// The pair of a Zeek http/ssl record, created if there is room (its conn.log record may

@@ -8,6 +8,15 @@ use kensa_scan::{ItemReport, Summary};
 
 use crate::Printer;
 
+/// A cell Excel would read as a formula (`=cmd|'/c calc'!A0` in an attacker's file name or Host
+/// header) gets a leading `'`, which Excel shows as text (OWASP's CSV-injection rule).
+pub(crate) fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
 const HEADER: [&str; 10] = [
     "path", "verdict", "score", "flags", "symbol", "severity", "weight", "location", "evidence",
     "error",
@@ -54,7 +63,7 @@ impl Printer for Csv<'_> {
         let error = r.error.clone().unwrap_or_default();
         if r.findings.is_empty() {
             w.write_record([
-                &r.path,
+                &*cell(&r.path),
                 r.verdict.as_str(),
                 &score,
                 &flags,
@@ -63,21 +72,21 @@ impl Printer for Csv<'_> {
                 "",
                 "",
                 "",
-                &error,
+                &*cell(&error),
             ])?;
         }
         for f in &r.findings {
             w.write_record([
-                r.path.as_str(),
+                &*cell(&r.path),
                 r.verdict.as_str(),
                 &score,
                 &flags,
                 f.symbol,
                 f.severity.as_str(),
                 &format!("{:.1}", f.weight),
-                &f.location.display(),
-                &f.evidence,
-                &error,
+                &*cell(&f.location.display()),
+                &*cell(&f.evidence),
+                &*cell(&error),
             ])?;
         }
         w.flush()
@@ -85,5 +94,19 @@ impl Printer for Csv<'_> {
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         self.writer()?.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(cell("=cmd|'/c calc'!A0"), "'=cmd|'/c calc'!A0");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("-2+3"), "'-2+3");
+        assert_eq!(cell("invoice.zip > macro.xlsm"), "invoice.zip > macro.xlsm");
+        assert_eq!(cell(""), "");
     }
 }

@@ -10,6 +10,7 @@ use kensa_net::maillog::{Detection, MailFinding};
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
+use crate::csv_out::cell;
 use crate::{Format, PrintOptions, SCHEMA_VERSION, escape};
 
 /// What was read, for the header and the summary.
@@ -207,15 +208,15 @@ fn csv(opts: &PrintOptions, out: &mut dyn Write, a: &Analysis) -> io::Result<()>
         for f in &p.findings {
             w.write_record([
                 p.src.to_string(),
-                p.dst.clone(),
+                cell(&p.dst).into_owned(),
                 format!("{:.3}", p.score),
                 severity_str(p.severity).to_string(),
                 p.ports.join(" "),
-                p.names.join(" "),
+                cell(&p.names.join(" ")).into_owned(),
                 p.conns.to_string(),
                 f.symbol.to_string(),
                 f.severity.as_str().to_string(),
-                f.evidence.clone(),
+                cell(&f.evidence).into_owned(),
             ])
             .map_err(io::Error::other)?;
         }
@@ -477,13 +478,13 @@ pub fn print_mail(
                 w.write_record([
                     f.kind.to_string(),
                     f.severity.as_str().to_string(),
-                    f.identity.to_string(),
+                    cell(&f.identity.to_string()).into_owned(),
                     rfc3339(f.window_start as f64).unwrap_or_default(),
                     rfc3339(f.window_end as f64).unwrap_or_default(),
                     f.count.to_string(),
                     f.recipients.to_string(),
                     f.distinct_domains.to_string(),
-                    f.evidence.clone(),
+                    cell(&f.evidence).into_owned(),
                 ])
                 .map_err(io::Error::other)?;
             }

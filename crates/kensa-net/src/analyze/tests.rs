@@ -416,3 +416,46 @@ fn many_unique_subdomains_are_c2_over_dns() {
     );
     assert_eq!(p.severity, Some(RitaSeverity::Medium));
 }
+
+/// Inbound noise (spoofed sources scanning the network) never takes the room of outbound pairs.
+#[test]
+fn inbound_noise_does_not_crowd_out_outbound_pairs() {
+    let cfg = AnalyzeConfig {
+        max_pairs: 10,
+        ..AnalyzeConfig::default()
+    };
+    let mut a = Analyzer::new(cfg);
+    for i in 0..500u32 {
+        let src = format!("203.0.{}.{}", i / 250, i % 250 + 1);
+        let mut c = conn(
+            &src,
+            "192.168.1.10",
+            445,
+            1_700_000_000.0 + f64::from(i),
+            b"",
+            b"",
+        );
+        c.conn_state = ConnState::S0;
+        a.add(&c);
+    }
+    for i in 0..12 {
+        let mut c = conn(
+            "192.168.1.10",
+            "198.51.100.7",
+            443,
+            1_700_000_100.0 + f64::from(i),
+            b"",
+            b"",
+        );
+        c.conn_state = ConnState::Rej;
+        a.add(&c);
+    }
+    let out = a.finish(None);
+    assert_eq!(out.dropped_pairs, 0);
+    let p = peer(&out, "198.51.100.7");
+    assert!(
+        symbols(p).contains(&"NET_REFUSED_REPEATED"),
+        "{:?}",
+        symbols(p)
+    );
+}

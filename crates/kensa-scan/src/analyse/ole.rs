@@ -344,29 +344,52 @@ fn root_stream(ole: &OleFile<'_>, name: &str) -> Option<String> {
 /// own, and an embedded OOXML package (`Package` stream) a ZIP; each is a child. Returns the
 /// storages taken, so that what they hold is not reported twice.
 fn embedded_documents(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) -> Vec<String> {
-    let mut storages: Vec<String> = Vec::new();
+    use std::collections::HashSet;
+    let mut found: HashSet<String> = HashSet::new();
     for name in ["WordDocument", "Workbook", "Book", "PowerPoint Document"] {
         for p in ole.find_streams(name) {
-            let parent = kensa_formats::ole::parent_path(&p).to_string();
-            if !parent.is_empty() && !storages.contains(&parent) {
-                storages.push(parent);
+            let parent = kensa_formats::ole::parent_path(&p);
+            if !parent.is_empty() {
+                found.insert(parent.to_string());
             }
         }
     }
-    // A document inside an embedded document is its child's business.
-    let all = storages.clone();
-    storages.retain(|s| {
-        !all.iter()
-            .any(|o| o != s && s.starts_with(&format!("{o}/")))
-    });
-    storages.truncate(node.budget.limits.max_members);
+    // A document inside an embedded document is its child's business: keep the outermost ones
+    // (an ancestor walk per storage, linear in the path depth).
+    let outermost = |s: &str| {
+        let mut up = kensa_formats::ole::parent_path(s);
+        while !up.is_empty() {
+            if found.contains(up) {
+                return false;
+            }
+            up = kensa_formats::ole::parent_path(up);
+        }
+        true
+    };
+    let mut storages: Vec<String> = found.iter().filter(|s| outermost(s)).cloned().collect();
+    storages.sort();
+    if storages.len() > node.budget.limits.max_members {
+        out.findings.push(unscannable(
+            node.loc,
+            &format!(
+                "{} embedded documents, only the first {} read",
+                storages.len(),
+                node.budget.limits.max_members
+            ),
+        ));
+        storages.truncate(node.budget.limits.max_members);
+    }
     let mut ctx = node.ctx.clone();
     ctx.depth += 1;
-    for storage in &storages {
+    // Only storages rebuilt are handed to their child; what could not be rebuilt stays with this
+    // document, whose own VBA and stream analysis then still covers it.
+    let mut taken = Vec::with_capacity(storages.len());
+    for storage in storages {
         let cap = node.budget.entry_cap();
-        match ole.storage_as_file(storage, cap) {
+        match ole.storage_as_file(&storage, cap) {
             Ok((data, cut)) => {
-                out.add_child(node, storage.clone(), data, cut.then_some(cap), &ctx, None)
+                out.add_child(node, storage.clone(), data, cut.then_some(cap), &ctx, None);
+                taken.push(storage);
             }
             Err(e) => out.findings.push(unscannable(
                 &node.loc.child(storage.clone()),
@@ -374,6 +397,7 @@ fn embedded_documents(node: &Node<'_>, ole: &mut OleFile<'_>, out: &mut Output) 
             )),
         }
     }
+    let storages = taken;
     for p in ole.find_streams("Package") {
         let parent = kensa_formats::ole::parent_path(&p);
         if parent.is_empty() || storages.iter().any(|s| p.starts_with(&format!("{s}/"))) {
