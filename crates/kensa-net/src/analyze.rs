@@ -278,8 +278,10 @@ pub struct Analysis {
     pub peers: Vec<PeerReport>,
     /// Internal hosts seen talking to the Internet.
     pub internal_hosts: usize,
-    /// Internal → external pairs seen, and those not kept because of [`AnalyzeConfig::max_pairs`].
+    /// Internal → external pairs seen.
     pub pairs: usize,
+    /// Connections and log records not kept because the pair table was full
+    /// ([`AnalyzeConfig::max_pairs`]); a pair dropped while merging inputs counts once.
     pub dropped_pairs: u64,
     /// Connections read, and those between two internal or two external hosts (not scored).
     pub conns: u64,

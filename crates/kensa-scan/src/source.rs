@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use std::io::Read;
 
+use sha2::{Digest, Sha256};
+
 use kensa_core::{Finding, Location, Severity, Verdict};
 use kensa_formats::pad;
 use kensa_formats::sniff::{self, FileType};
@@ -60,7 +62,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<ScanError>) {
 /// Scan one file: one report, or one per message for an mbox file holding several.
 pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
     let shown = path.display().to_string();
-    let (data, findings) = match read_file(path, &shown) {
+    let (data, findings, whole) = match read_file(path, &shown) {
         Ok(r) => r,
         Err(e) => return vec![ItemReport::failed(&shown, &e.to_string())],
     };
@@ -74,12 +76,31 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
                 .collect();
         }
     }
-    vec![scan_item(&shown, &data, opts, findings)]
+    vec![scan_item(&shown, &data, opts, findings, whole)]
 }
 
 /// A file's bytes. A big file is streamed with long padding runs dropped (spec §2.12: documents
 /// and DLLs padded past 500 MB), so memory stays at its real content; an mbox is read whole.
-fn read_file(path: &Path, shown: &str) -> Result<(Vec<u8>, Vec<Finding>), ScanError> {
+/// The size and SHA-256 of a whole file that was streamed (its kept bytes are not the file).
+pub(crate) type WholeFile = Option<(u64, String)>;
+
+/// Counts and hashes what passes through, so a streamed file is identified by its real bytes.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+    len: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+}
+
+fn read_file(path: &Path, shown: &str) -> Result<(Vec<u8>, Vec<Finding>, WholeFile), ScanError> {
     let io = |source| ScanError::Io {
         path: path.to_path_buf(),
         source,
@@ -96,10 +117,17 @@ fn read_file(path: &Path, shown: &str) -> Result<(Vec<u8>, Vec<Finding>), ScanEr
         if (data.len() as u64) < len {
             findings.push(cut_finding(shown, data.len()));
         }
-        return Ok((data, findings));
+        return Ok((data, findings, None));
     }
-    let s =
-        pad::read_stripped(head.as_slice().chain(&file), MAX_FILE_BYTES, u64::MAX).map_err(io)?;
+    let mut hashing = Hashing {
+        inner: head.as_slice().chain(&file),
+        hash: Sha256::new(),
+        len: 0,
+    };
+    let s = pad::read_stripped(&mut hashing, MAX_FILE_BYTES, u64::MAX).map_err(io)?;
+    // What was not kept is still hashed: the report names the file by its real SHA-256.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io)?;
+    let whole = Some((hashing.len, crate::walk::hex(&hashing.hash.finalize())));
     let mut findings = Vec::new();
     let root = Location::root(display_name(shown));
     if s.padding >= PADDING_REPORTED {
@@ -119,7 +147,7 @@ fn read_file(path: &Path, shown: &str) -> Result<(Vec<u8>, Vec<Finding>), ScanEr
     if s.cut {
         findings.push(cut_finding(shown, s.data.len()));
     }
-    Ok((s.data, findings))
+    Ok((s.data, findings, whole))
 }
 
 fn cut_finding(shown: &str, kept: usize) -> Finding {

@@ -87,7 +87,7 @@ const COMMON_GUESSES: &[&str] = &["infected", "malware", "virus", "1234", "passw
 
 /// Scan one top-level item held in memory.
 pub fn scan_bytes(path: &str, data: &[u8], opts: &ScanOptions) -> ItemReport {
-    scan_item(path, data, opts, Vec::new())
+    scan_item(path, data, opts, Vec::new(), None)
 }
 
 /// Scan one item, with findings its reading already produced (padding stripped from a file).
@@ -96,6 +96,7 @@ pub(crate) fn scan_item(
     data: &[u8],
     opts: &ScanOptions,
     mut findings: Vec<Finding>,
+    whole: crate::source::WholeFile,
 ) -> ItemReport {
     let started = Instant::now();
     let budget = Budget::new(opts.limits.clone());
@@ -131,8 +132,8 @@ pub(crate) fn scan_item(
     ItemReport {
         path: path.to_string(),
         kind: kind.name(),
-        size: data.len() as u64,
-        sha256: hex(&Sha256::digest(data)),
+        size: whole.as_ref().map_or(data.len() as u64, |(len, _)| *len),
+        sha256: whole.map_or_else(|| hex(&Sha256::digest(data)), |(_, sha)| sha),
         verdict: assessment.verdict,
         score: assessment.score,
         threshold: assessment.threshold,
@@ -180,7 +181,7 @@ pub(crate) fn display_name(path: &str) -> String {
     path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

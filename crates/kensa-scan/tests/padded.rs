@@ -197,6 +197,19 @@ fn padded_file_on_disk_is_streamed() {
         .expect("sparse");
     drop(f);
     let r = scan_file(&path, &ScanOptions::default()).remove(0);
+    // The report names the file as it is on disk, padding included.
+    assert_eq!(r.size, (doc.len() + PAD_MIB * MIB) as u64);
+    let mut sha = <sha2::Sha256 as sha2::Digest>::new();
+    sha2::Digest::update(&mut sha, &doc);
+    let zeros = vec![0u8; MIB];
+    for _ in 0..PAD_MIB {
+        sha2::Digest::update(&mut sha, &zeros);
+    }
+    let want: String = sha2::Digest::finalize(sha)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(r.sha256, want);
     let inflated = find(&r, "INFLATED_FILE").expect("inflated");
     assert_eq!(
         inflated.severity,

@@ -175,7 +175,9 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
-    let parts: Vec<(Vec<NetInput>, Analyzer)> = pool.install(|| {
+    // Folded as they finish (in input order: rayon reduces neighbours), so at most a few
+    // analyzers exist at once, not one per file.
+    let (inputs, analyzer) = pool.install(|| {
         files
             .par_iter()
             .map(|path| {
@@ -183,14 +185,19 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
                 let inputs = read_input(path, &args.passwords, &mut a);
                 (inputs, a)
             })
-            .collect()
+            .reduce(
+                || (Vec::new(), Analyzer::new(cfg.clone())),
+                |(mut inputs, mut a), (more, b)| {
+                    inputs.extend(more);
+                    a.merge(b);
+                    (inputs, a)
+                },
+            )
     });
-    let mut analyzer = Analyzer::new(cfg);
-    let mut run = NetRun::default();
-    for (inputs, part) in parts {
-        run.inputs.extend(inputs);
-        analyzer.merge(part);
-    }
+    let mut run = NetRun {
+        inputs,
+        ..NetRun::default()
+    };
     let intel = (!index.is_empty()).then_some(&index);
     let analysis = analyzer.finish(intel);
     run.feeds = feeds;
@@ -409,6 +416,10 @@ fn read_input(path: &Path, passwords: &[String], analyzer: &mut Analyzer) -> Vec
     inputs
 }
 
+/// Most bytes read (decompressed) from one input: a week of busy traffic fits; a gzip or ZIP bomb
+/// stops here and the input is reported as not read to its end.
+const MAX_INPUT_BYTES: u64 = 64 << 30;
+
 /// Members of one ZIP that are read.
 const MAX_ZIP_MEMBERS: usize = 256;
 /// What analysts and malware-traffic sites use, tried after `--password`.
@@ -438,7 +449,11 @@ fn read_stream(
     if !matches!(capture::sniff(prefix), capture::Sniffed::Unknown) && zeek::sniff(prefix).is_none()
     {
         input.kind = "capture".into();
-        match capture::read_capture(chained, &capture_config(), |c| analyzer.add(&c)) {
+        let cfg = capture::CaptureConfig {
+            max_input_bytes: Some(MAX_INPUT_BYTES),
+            ..capture_config()
+        };
+        match capture::read_capture(chained, &cfg, |c| analyzer.add(&c)) {
             Ok(stats) => {
                 input.records = stats.packets;
                 input.kind = format!("{:?}", stats.format).to_lowercase();
@@ -455,9 +470,11 @@ fn read_stream(
     }
     input.kind = "zeek".into();
     let file_name = name.file_name().and_then(|n| n.to_str());
-    match zeek::read_log(chained, file_name, &zeek::ZeekLimits::default(), |r| {
-        analyzer.add_zeek(&r)
-    }) {
+    let limits = zeek::ZeekLimits {
+        max_input_bytes: Some(MAX_INPUT_BYTES),
+        ..zeek::ZeekLimits::default()
+    };
+    match zeek::read_log(chained, file_name, &limits, |r| analyzer.add_zeek(&r)) {
         Ok(stats) => {
             input.records = stats.records.total();
             if let Some(e) = stats.error {
