@@ -217,3 +217,19 @@ fn maillog_finds_the_burst_in_a_real_postfix_log() {
     );
     assert_eq!(lines.last().expect("summary")["type"], "summary");
 }
+
+/// A damaged snapshot in the store is skipped with a warning; the others still match.
+#[test]
+fn damaged_store_file_is_skipped() {
+    let dir = store();
+    std::fs::write(dir.path().join("broken.jsonl"), b"{not json").expect("write");
+    let out = kensa()
+        .args(["net", "analyze", "--format", "jsonl", "--store"])
+        .arg(dir.path())
+        .arg(unit42_zip())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jsonl"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NET_INTEL_HIT"));
+}

@@ -123,10 +123,17 @@ pub fn load_store(dir: &Path) -> anyhow::Result<Vec<Snapshot>> {
     paths.sort();
     let mut out = Vec::new();
     for p in paths {
-        let data = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        let snap = Snapshot::read_jsonl(&data, &intel::Limits::default())
-            .with_context(|| format!("intel store {}", p.display()))?;
-        out.push(snap);
+        // A damaged snapshot is skipped with a warning: the other feeds still match.
+        let read = std::fs::read(&p)
+            .map_err(anyhow::Error::from)
+            .and_then(|data| Ok(Snapshot::read_jsonl(&data, &intel::Limits::default())?));
+        match read {
+            Ok(snap) => out.push(snap),
+            Err(e) => eprintln!(
+                "[!] intel store {}: {e:#}; skipped (import the feed again)",
+                p.display()
+            ),
+        }
     }
     Ok(out)
 }
