@@ -166,7 +166,7 @@ fn escalate_inflated(findings: &mut [Finding]) {
                 && outer.iter().zip(inner).all(|(o, i)| {
                     i == o
                         || i.strip_prefix(o.as_str())
-                            .is_some_and(|r| r.starts_with('['))
+                            .is_some_and(|r| r.starts_with('[') && r.ends_with(']'))
                 })
         };
         if f.severity < Severity::Critical && active.iter().any(inside) {

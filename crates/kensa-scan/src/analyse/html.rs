@@ -105,7 +105,7 @@ pub(crate) fn analyse(node: &Node<'_>) -> Output {
     }
     for (i, b) in scan.blobs.into_iter().enumerate() {
         let name = b.name.unwrap_or_else(|| format!("blob-{}", i + 1));
-        let cut = b.truncated.then_some(node.budget.entry_cap());
+        let cut = b.truncated.then_some(limits.max_decoded_bytes);
         out.add_child(node, name, b.data, cut, &ctx, None);
     }
     out
