@@ -12,7 +12,7 @@ use kensa_formats::pad;
 use kensa_formats::sniff::{self, FileType};
 
 use crate::report::ItemReport;
-use crate::walk::{ScanOptions, display_name, scan_bytes, scan_item, unscannable};
+use crate::walk::{ScanOptions, display_name, scan_item, unscannable};
 
 /// An input could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -66,13 +66,24 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> Vec<ItemReport> {
         Ok(r) => r,
         Err(e) => return vec![ItemReport::failed(&shown, &e.to_string())],
     };
-    if findings.is_empty() && sniff::sniff(&data) == FileType::Mbox {
+    if whole.is_none() && sniff::sniff(&data) == FileType::Mbox {
         let messages = split_mbox(&data);
         if messages.len() > 1 {
+            // An mbox over the in-memory limit: the messages read are scanned one by one, and
+            // the last, where the file was cut, says so.
+            let last = messages.len() - 1;
+            let mut cut = Some(findings);
             return messages
                 .iter()
                 .enumerate()
-                .map(|(i, m)| scan_bytes(&format!("{shown}#{}", i + 1), m, opts))
+                .map(|(i, m)| {
+                    let extra = if i == last {
+                        cut.take().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    scan_item(&format!("{shown}#{}", i + 1), m, opts, extra, None)
+                })
                 .collect();
         }
     }
