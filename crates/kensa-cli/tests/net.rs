@@ -233,3 +233,16 @@ fn damaged_store_file_is_skipped() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jsonl"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("NET_INTEL_HIT"));
 }
+
+/// `--format json`: one document with the same peers and summary as the JSON Lines.
+#[test]
+fn json_document_holds_peers_and_summary() {
+    let dir = store();
+    let (out, code) = analyze(dir.path(), &["--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["peers"].as_array().expect("peers").len(), 4);
+    assert_eq!(doc["peers"][0]["type"], "peer");
+    assert_eq!(doc["summary"]["ranked"], 4);
+}

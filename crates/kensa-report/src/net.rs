@@ -161,22 +161,9 @@ pub fn print(
     run: &NetRun,
 ) -> io::Result<()> {
     match format {
-        Format::Jsonl => {
-            for p in &a.peers {
-                serde_json::to_writer(&mut *out, &peer(p))?;
-                writeln!(out)?;
-            }
-            serde_json::to_writer(&mut *out, &summary(a, run))?;
-            writeln!(out)?;
-        }
-        Format::Json => {
-            let doc = json!({
-                "schema_version": SCHEMA_VERSION,
-                "peers": a.peers.iter().map(peer).collect::<Vec<_>>(),
-                "summary": summary(a, run),
-            });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
+        Format::Jsonl | Format::Json => {
+            let items = a.peers.iter().map(peer).collect();
+            json_out(format, out, "peers", items, summary(a, run))?;
         }
         Format::Csv => csv(opts, out, a)?,
         Format::Human => human(opts, out, a, run)?,
@@ -184,13 +171,39 @@ pub fn print(
     out.flush()
 }
 
-fn csv(opts: &PrintOptions, out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-    if opts.bom {
+/// JSON Lines (each object, then the summary) or one JSON document holding them under `key`.
+fn json_out(
+    format: Format,
+    out: &mut dyn Write,
+    key: &str,
+    items: Vec<Value>,
+    summary: Value,
+) -> io::Result<()> {
+    if format == Format::Jsonl {
+        for v in items.iter().chain([&summary]) {
+            serde_json::to_writer(&mut *out, v)?;
+            writeln!(out)?;
+        }
+    } else {
+        let doc = json!({ "schema_version": SCHEMA_VERSION, key: items, "summary": summary });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// A CSV writer as every kensa CSV is written: optional byte order mark, CRLF.
+fn csv_writer(out: &mut dyn Write, bom: bool) -> io::Result<csv::Writer<&mut dyn Write>> {
+    if bom {
         out.write_all("\u{feff}".as_bytes())?;
     }
-    let mut w = csv::WriterBuilder::new()
+    Ok(csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+        .from_writer(out))
+}
+
+fn csv(opts: &PrintOptions, out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+    let mut w = csv_writer(out, opts.bom)?;
     let header = [
         "src",
         "dst",
@@ -438,30 +451,12 @@ pub fn print_mail(
     run: &NetRun,
 ) -> io::Result<()> {
     match format {
-        Format::Jsonl => {
-            for f in &d.findings {
-                serde_json::to_writer(&mut *out, &mail_finding(f))?;
-                writeln!(out)?;
-            }
-            serde_json::to_writer(&mut *out, &mail_summary(d, run))?;
-            writeln!(out)?;
-        }
-        Format::Json => {
-            let doc = json!({
-                "schema_version": SCHEMA_VERSION,
-                "findings": d.findings.iter().map(mail_finding).collect::<Vec<_>>(),
-                "summary": mail_summary(d, run),
-            });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
+        Format::Jsonl | Format::Json => {
+            let items = d.findings.iter().map(mail_finding).collect();
+            json_out(format, out, "findings", items, mail_summary(d, run))?;
         }
         Format::Csv => {
-            if opts.bom {
-                out.write_all("\u{feff}".as_bytes())?;
-            }
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(&mut *out);
+            let mut w = csv_writer(out, opts.bom)?;
             w.write_record([
                 "symbol",
                 "severity",
