@@ -1,17 +1,14 @@
 //! Emotet-era carriers beyond VBA (issue 3, first part): Excel 4.0 macro sheets and LNK shortcuts.
 
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kensa_core::{Severity, Verdict};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
+use kensa_scan::{ScanOptions, scan_bytes, scan_file};
 use zip::write::{SimpleFileOptions, ZipWriter};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel)
-}
+mod common;
+use common::*;
 
 fn lnk_fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -20,14 +17,6 @@ fn lnk_fixture(name: &str) -> Vec<u8> {
             .join(name),
     )
     .expect("fixture")
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
 }
 
 /// oletools' Excel 4 samples in every format: a macro sheet with Auto_Open and ALERT/HALT only →

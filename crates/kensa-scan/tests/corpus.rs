@@ -1,34 +1,18 @@
 //! The verdicts the specs expect on the shared corpus (`../shared/corpus`, see SOURCES.md).
 //! Real malware is read from its password ZIP in memory and never written to disk.
 
-use std::io::{Cursor, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use kensa_core::{Severity, Verdict};
 use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel)
-}
+mod common;
+use common::*;
 
 fn scan(rel: &str) -> ItemReport {
     let mut r = scan_file(&corpus(rel), &ScanOptions::default());
     assert_eq!(r.len(), 1, "{rel}: one item");
     r.remove(0)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn has(r: &ItemReport, sym: &str) -> bool {
-    r.findings.iter().any(|f| f.symbol == sym)
 }
 
 fn files(rel: &str) -> Vec<PathBuf> {
@@ -44,47 +28,25 @@ fn files(rel: &str) -> Vec<PathBuf> {
 /// Every dropper of the 2019 Emotet set is malicious, by the mraptor rule (auto-exec + execute).
 #[test]
 fn emotet_droppers_are_all_malicious() {
-    let data = std::fs::read(corpus("office/emotet-droppers-2019-06.zip")).expect("zip");
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).expect("opens");
-    let mut seen = 0;
-    for i in 0..zip.len() {
-        let mut f = zip.by_index_decrypt(i, b"infected").expect("decrypts");
-        let name = f.name().expect("name").to_string();
-        let is_dropper = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
-        if !is_dropper {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).expect("reads");
+    let droppers = emotet_members(is_dropper);
+    assert_eq!(droppers.len(), 50);
+    for (name, bytes) in droppers {
         let r = scan_bytes(&name, &bytes, &ScanOptions::default());
         assert_eq!(r.verdict, Verdict::Malicious, "{name}: {:?}", symbols(&r));
         assert!(has(&r, "VBA_AUTOEXEC_EXEC"), "{name}: {:?}", symbols(&r));
-        seen += 1;
     }
-    assert_eq!(seen, 50);
 }
 
 /// The 18 unique macro texts of the same set, scanned as VBA, all trigger A ∧ X.
 #[test]
 fn emotet_unique_macros_are_auto_exec() {
-    let data = std::fs::read(corpus("office/emotet-droppers-2019-06.zip")).expect("zip");
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).expect("opens");
-    let mut seen = 0;
-    for i in 0..zip.len() {
-        let mut f = zip.by_index_decrypt(i, b"infected").expect("decrypts");
-        let name = f.name().expect("name").to_string();
-        if !name.starts_with("unique_macros/") || f.is_dir() {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).expect("reads");
-        let text = String::from_utf8_lossy(&bytes);
-        let s = kensa_formats::vba_scan::scan(&text);
+    let macros = emotet_members(|n| n.starts_with("unique_macros/"));
+    assert_eq!(macros.len(), 18);
+    for (name, bytes) in macros {
+        let s = kensa_formats::vba_scan::scan(&String::from_utf8_lossy(&bytes));
         let (a, w, x) = s.mraptor_flags();
         assert!(a && (w || x), "{name}");
-        seen += 1;
     }
-    assert_eq!(seen, 18);
 }
 
 #[test]

@@ -6,26 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kensa_core::{Severity, Verdict};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
+use kensa_scan::{ScanOptions, scan_bytes, scan_file};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel)
-}
+mod common;
+use common::*;
 
 fn lnk_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../kensa-formats/testdata/lnk")
         .join(name)
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
 }
 
 /// Run an image tool; a missing tool fails the test with what to install.

@@ -2,29 +2,18 @@
 //! the Japanese PPAP mail (ISO-2022-JP, RFC 2231 name, WinZip AES), and every budget guard.
 
 use std::io::{Cursor, Write};
-use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
 use kensa_core::{Limits, Severity, Verdict};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes};
+use kensa_scan::{ScanOptions, scan_bytes};
 use zip::write::{SimpleFileOptions, ZipWriter};
 
-fn corpus(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus")
-            .join(rel),
-    )
-    .expect("corpus file")
-}
+mod common;
+use common::*;
 
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
+fn corpus_bytes(rel: &str) -> Vec<u8> {
+    std::fs::read(corpus(rel)).expect("corpus file")
 }
 
 /// A ZIP made by the `zip` crate (stored, or WinZip AES-256 with `password`).
@@ -83,7 +72,7 @@ Content-Transfer-Encoding: base64\r\n\r\n",
 #[test]
 fn japanese_ppap_mail_is_opened_with_the_password_in_the_body() {
     // A real workbook with a benign VBA project (calamine's vba.xlsm), renamed in Japanese.
-    let workbook = corpus("office/calamine/vba.xlsm");
+    let workbook = corpus_bytes("office/calamine/vba.xlsm");
     let zip = make_zip(&[("請求書.xlsm", &workbook)], Some("Xy12Ab34"));
     let r = scan_bytes(
         "mail.eml",
@@ -111,7 +100,7 @@ fn japanese_ppap_mail_is_opened_with_the_password_in_the_body() {
 
 #[test]
 fn undecryptable_archive_with_a_risky_member_is_suspicious_and_incomplete() {
-    let workbook = corpus("office/calamine/vba.xlsm");
+    let workbook = corpus_bytes("office/calamine/vba.xlsm");
     let zip = make_zip(&[("請求書.xlsm", &workbook)], Some("Secret-99zz"));
     // The body states another password: nothing decrypts.
     let r = scan_bytes(
@@ -239,7 +228,7 @@ fn time_budget_is_enforced_per_item() {
     };
     let r = scan_bytes(
         "x.eml",
-        &corpus("mail/spamassassin-tests/spam/olevbmacro/nomacro.eml"),
+        &corpus_bytes("mail/spamassassin-tests/spam/olevbmacro/nomacro.eml"),
         &opts,
     );
     assert_eq!(r.verdict, Verdict::Incomplete);

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use kensa_core::Verdict;
 use kensa_scan::{ItemReport, ScanOptions, scan_file};
 
+mod common;
+use common::*;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../kensa-formats/testdata/msg")
@@ -16,14 +19,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn scan(name: &str) -> ItemReport {
     scan_file(&fixture(name), &ScanOptions::default()).remove(0)
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
 }
 
 /// A Japanese PPAP mail saved from Outlook: the password on its own line in the body opens the

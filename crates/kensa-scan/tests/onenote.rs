@@ -7,7 +7,10 @@ use std::path::Path;
 
 use kensa_core::{Severity, Verdict};
 use kensa_formats::onenote::{self, DataKind};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes};
+use kensa_scan::{ScanOptions, scan_bytes};
+
+mod common;
+use common::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -16,14 +19,6 @@ fn fixture(name: &str) -> Vec<u8> {
             .join(name),
     )
     .expect("fixture")
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
 }
 
 const WSF: &str = r#"<job id="a"><script language="VBScript">

@@ -5,29 +5,17 @@
 //! concatenate into one valid stream), so a 500 MB member costs half a megabyte and no disk.
 
 use std::io::{Cursor, Read};
-use std::path::{Path, PathBuf};
 
 use flate2::{Compress, Compression, FlushCompress};
 use kensa_core::{Severity, Verdict};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes, scan_file};
+use kensa_scan::{ScanOptions, scan_bytes, scan_file};
+
+mod common;
+use common::*;
 
 const MIB: usize = 1 << 20;
 /// Padding of the fixtures: 520 MiB, as the Emotet samples of 2022–2023.
 const PAD_MIB: usize = 520;
-
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel)
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
-}
 
 /// Raw Deflate of `data`, ended by a sync flush (byte-aligned, not final).
 fn deflate_block(data: &[u8]) -> Vec<u8> {
@@ -97,20 +85,11 @@ fn padded_zip(name: &str, doc: &[u8], pad_mib: usize) -> Vec<u8> {
 
 /// One Emotet dropper of 2019, read from the corpus ZIP in memory.
 fn emotet_dropper() -> Vec<u8> {
-    let data = std::fs::read(corpus("office/emotet-droppers-2019-06.zip")).expect("zip");
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).expect("opens");
-    for i in 0..zip.len() {
-        let mut f = zip.by_index_decrypt(i, b"infected").expect("decrypts");
-        let name = f.name().expect("name").to_string();
-        if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let mut bytes = Vec::new();
-            f.read_to_end(&mut bytes).expect("reads");
-            if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-                return bytes;
-            }
-        }
-    }
-    panic!("no Word 97-2003 dropper in the corpus ZIP");
+    emotet_members(is_dropper)
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .find(|b| b.starts_with(b"\xD0\xCF\x11\xE0"))
+        .expect("a Word 97-2003 dropper in the corpus ZIP")
 }
 
 /// The fixture builder makes a ZIP the `zip` crate reads back, CRC and all.

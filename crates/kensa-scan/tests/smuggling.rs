@@ -3,27 +3,16 @@
 //! holding a shortcut made by pylnk3 (`crates/kensa-formats/testdata/lnk`), and the Emotet 2019
 //! PowerShell downloaders of the corpus (read from their ZIP in memory).
 
-use std::io::{Cursor, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{Cursor, Write};
+use std::path::Path;
 
 use base64::Engine;
 use kensa_core::{Severity, Verdict};
-use kensa_scan::{ItemReport, ScanOptions, scan_bytes};
+use kensa_scan::{ScanOptions, scan_bytes};
 use zip::write::{SimpleFileOptions, ZipWriter};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel)
-}
-
-fn find<'a>(r: &'a ItemReport, sym: &str) -> Option<&'a kensa_core::Finding> {
-    r.findings.iter().find(|f| f.symbol == sym)
-}
-
-fn symbols(r: &ItemReport) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.symbol).collect()
-}
+mod common;
+use common::*;
 
 fn aes_zip(name: &str, data: &[u8], password: &str) -> Vec<u8> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
@@ -93,26 +82,16 @@ fn pattern_without_payload_is_low_at_most() {
 /// The 13 Emotet 2019 PowerShell downloaders: critical as `.ps1` files and by content alone.
 #[test]
 fn emotet_powershell_downloaders_are_critical() {
-    let data = std::fs::read(corpus("office/emotet-droppers-2019-06.zip")).expect("zip");
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).expect("opens");
-    let mut seen = 0;
-    for i in 0..zip.len() {
-        let mut f = zip.by_index_decrypt(i, b"infected").expect("decrypts");
-        let name = f.name().expect("name").to_string();
-        if !name.starts_with("unique_powershell/") || f.is_dir() {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).expect("reads");
+    let scripts = emotet_members(|n| n.starts_with("unique_powershell/"));
+    assert_eq!(scripts.len(), 13);
+    for (name, bytes) in scripts {
         for shown in ["update.ps1", "readme.txt"] {
             let r = scan_bytes(shown, &bytes, &ScanOptions::default());
             let s = find(&r, "SCRIPT").unwrap_or_else(|| panic!("{name} as {shown}"));
             assert_eq!(s.severity, Severity::Critical, "{name}: {}", s.evidence);
             assert_eq!(r.verdict, Verdict::Malicious, "{name}");
         }
-        seen += 1;
     }
-    assert_eq!(seen, 13);
 }
 
 /// Internet shortcuts: an http target is low, a WebDAV/UNC target high (spec §2.15).
