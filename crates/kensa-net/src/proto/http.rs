@@ -241,6 +241,26 @@ impl HttpRequest {
     }
 }
 
+/// The length of a head httparse read at `pos`, or why reading stops there: cut short, longer
+/// than the head window (`capped`), or malformed.
+fn head_length(
+    parsed: httparse::Result<usize>,
+    capped: bool,
+    pos: usize,
+) -> Result<usize, ScanEnd> {
+    match parsed {
+        Ok(Status::Complete(n)) => Ok(n),
+        Ok(Status::Partial) if capped => {
+            Err(ScanEnd::Malformed(HttpError::HeadTooLong { offset: pos }))
+        }
+        Ok(Status::Partial) => Err(ScanEnd::HeadCut { offset: pos }),
+        Err(source) => Err(ScanEnd::Malformed(HttpError::Head {
+            offset: pos,
+            source,
+        })),
+    }
+}
+
 /// Reads up to `max` request heads from the client bytes of one connection.
 pub fn http_requests(client: &[u8], max: usize) -> HttpScan<HttpRequest> {
     let mut messages = Vec::new();
@@ -255,18 +275,9 @@ pub fn http_requests(client: &[u8], max: usize) -> HttpScan<HttpRequest> {
         let (window, capped) = head_window(client, pos);
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = httparse::Request::new(&mut headers);
-        let head_len = match req.parse(window) {
-            Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) if capped => {
-                break ScanEnd::Malformed(HttpError::HeadTooLong { offset: pos });
-            }
-            Ok(Status::Partial) => break ScanEnd::HeadCut { offset: pos },
-            Err(source) => {
-                break ScanEnd::Malformed(HttpError::Head {
-                    offset: pos,
-                    source,
-                });
-            }
+        let head_len = match head_length(req.parse(window), capped, pos) {
+            Ok(n) => n,
+            Err(end) => break end,
         };
         let fields = HeadFields::read(req.headers, pos);
         let method = req.method.unwrap_or_default();
@@ -378,18 +389,9 @@ fn responses(server: &[u8], max: usize, head_requests: &[bool]) -> HttpScan<Http
         let (window, capped) = head_window(server, pos);
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut resp = httparse::Response::new(&mut headers);
-        let head_len = match resp.parse(window) {
-            Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) if capped => {
-                break ScanEnd::Malformed(HttpError::HeadTooLong { offset: pos });
-            }
-            Ok(Status::Partial) => break ScanEnd::HeadCut { offset: pos },
-            Err(source) => {
-                break ScanEnd::Malformed(HttpError::Head {
-                    offset: pos,
-                    source,
-                });
-            }
+        let head_len = match head_length(resp.parse(window), capped, pos) {
+            Ok(n) => n,
+            Err(end) => break end,
         };
         let fields = HeadFields::read(resp.headers, pos);
         let status = resp.code.unwrap_or(0);
