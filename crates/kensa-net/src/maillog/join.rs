@@ -40,6 +40,30 @@ pub(crate) struct Msg {
     index: HashMap<String, usize>,
 }
 
+impl Msg {
+    fn new(generation: u64, mta: Mta, server: String, qid: String, first: i64) -> Msg {
+        Msg {
+            generation,
+            mta,
+            server,
+            qid,
+            first,
+            client_ip: None,
+            client_name: None,
+            helo: None,
+            local_user: None,
+            sasl_method: None,
+            sasl_username: None,
+            from: None,
+            size: None,
+            message_id: None,
+            origin: Origin::Unknown,
+            rcpts: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
 /// A recipient's update from one record.
 pub(crate) struct RcptUpdate<'a> {
     pub addr: &'a str,
@@ -253,28 +277,14 @@ impl Table {
             self.order.push_back((k.clone(), self.next_generation));
             self.map.insert(
                 k.clone(),
-                Msg {
-                    generation: self.next_generation,
-                    mta,
-                    server: field(server),
-                    qid: field(qid),
-                    first: time,
-                    client_ip: None,
-                    client_name: None,
-                    helo: None,
-                    local_user: None,
-                    sasl_method: None,
-                    sasl_username: None,
-                    from: None,
-                    size: None,
-                    message_id: None,
-                    origin: Origin::Unknown,
-                    rcpts: Vec::new(),
-                    index: HashMap::new(),
-                },
+                Msg::new(self.next_generation, mta, field(server), field(qid), time),
             );
         }
-        let m = self.map.entry(k).or_insert_with(|| unreachable_msg(mta));
+        // Inserted above when absent; the fallback keeps this total without a panic path.
+        let m = self
+            .map
+            .entry(k)
+            .or_insert_with(|| Msg::new(0, mta, String::new(), String::new(), time));
         m.first = m.first.min(time);
         m
     }
@@ -311,28 +321,5 @@ impl Table {
             stats.open_at_end += 1;
             emit(m.into_events(false), stats, on);
         }
-    }
-}
-
-/// Never used: `entry` inserts before it looks up. Kept total so that no path can panic.
-fn unreachable_msg(mta: Mta) -> Msg {
-    Msg {
-        generation: 0,
-        mta,
-        server: String::new(),
-        qid: String::new(),
-        first: 0,
-        client_ip: None,
-        client_name: None,
-        helo: None,
-        local_user: None,
-        sasl_method: None,
-        sasl_username: None,
-        from: None,
-        size: None,
-        message_id: None,
-        origin: Origin::Unknown,
-        rcpts: Vec::new(),
-        index: HashMap::new(),
     }
 }
