@@ -726,14 +726,14 @@ fn application(pair: &mut Pair, c: &ConnRecord, max_http: usize) {
                     pair.ja3.insert(hello.ja3_md5());
                 }
             }
-            if let Some(Ok(side)) = proto::tls_server(server)
-                && pair.ja3s.len() < MAX_NAMES
-            {
+            let side = match proto::tls_server(server) {
+                Some(Ok(side)) => side,
+                _ => return,
+            };
+            if pair.ja3s.len() < MAX_NAMES {
                 pair.ja3s.insert(side.hello.ja3s_md5());
             }
-            if let Some(Ok(side)) = proto::tls_server(server)
-                && let Some(leaf) = side.leaf()
-            {
+            if let Some(leaf) = side.leaf() {
                 if pair.certs.len() < 4 {
                     pair.certs
                         .insert(cert_line(&leaf.subject, &leaf.issuer, leaf.self_signed));
