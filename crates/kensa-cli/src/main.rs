@@ -32,11 +32,22 @@ enum Command {
     /// Threat-intelligence feeds for `kensa net`: import and list.
     #[command(subcommand)]
     Intel(commands::intel::IntelCommand),
+    /// Host checks: EmoCheck's methods, later Emotet, follow-up malware, Office macro policy.
+    #[command(subcommand)]
+    Host(commands::host::HostCommand),
+    /// The mail gateway: a milter for Postfix/Sendmail driven by kensa's verdicts.
+    #[cfg(unix)]
+    Milter(commands::milter::MilterArgs),
+    /// Review the messages the milter quarantined: list, show, release, delete, export.
+    #[cfg(unix)]
+    #[command(subcommand)]
+    Quarantine(commands::quarantine::QuarantineCommand),
 }
 
 fn main() -> ExitCode {
     terminal::install_panic_hook();
-    let cli = match Cli::try_parse() {
+    let args = commands::host::rewrite_emocheck_switches(std::env::args().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 3 } else { 0 };
@@ -48,6 +59,11 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args),
         Command::Net(cmd) => commands::net::run(cmd),
         Command::Intel(cmd) => commands::intel::run(cmd),
+        Command::Host(cmd) => commands::host::run(cmd),
+        #[cfg(unix)]
+        Command::Milter(args) => commands::milter::run(args),
+        #[cfg(unix)]
+        Command::Quarantine(cmd) => commands::quarantine::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

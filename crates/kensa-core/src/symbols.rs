@@ -15,6 +15,12 @@ pub struct SymbolInfo {
     pub incomplete: bool,
     pub en: String,
     pub ja: String,
+    /// What to do about it (host findings: isolate, remove, change passwords), when the symbol
+    /// calls for an action of the user's.
+    #[serde(default)]
+    pub todo_en: String,
+    #[serde(default)]
+    pub todo_ja: String,
 }
 
 /// Every symbol kensa can raise, with its group, triage flag and descriptions.

@@ -3,6 +3,7 @@
 
 mod csv_out;
 mod escape;
+pub mod host;
 mod human;
 mod json;
 pub mod net;

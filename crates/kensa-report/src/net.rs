@@ -172,7 +172,7 @@ pub fn print(
 }
 
 /// JSON Lines (each object, then the summary) or one JSON document holding them under `key`.
-fn json_out(
+pub(crate) fn json_out(
     format: Format,
     out: &mut dyn Write,
     key: &str,
@@ -193,7 +193,10 @@ fn json_out(
 }
 
 /// A CSV writer as every kensa CSV is written: optional byte order mark, CRLF.
-fn csv_writer(out: &mut dyn Write, bom: bool) -> io::Result<csv::Writer<&mut dyn Write>> {
+pub(crate) fn csv_writer(
+    out: &mut dyn Write,
+    bom: bool,
+) -> io::Result<csv::Writer<&mut dyn Write>> {
     if bom {
         out.write_all("\u{feff}".as_bytes())?;
     }
