@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt capture zeek netproto intel beacon maillog)
+ALL_TARGETS=(mime_walk mime_rfc822_alphabet zip cfb ovba ppt vba_scan password xlm lnk rtf dde iso onenote html msg script pad decrypt capture zeek netproto intel beacon maillog hive regexport task proclist emocheck milter)
 CORPUS_ROOT="${CORPUS_ROOT:-$here/../../shared/corpus}"
 export RUSTC_BOOTSTRAP=1
 
@@ -103,6 +103,21 @@ seed_corpora() {
     for f in "$net"/proto/*.der; do add_seed netproto "$f"; done
     for f in "$CORPUS_ROOT"/intel/*.csv "$net"/intel/*.txt; do add_seed intel "$f"; done
     for f in "$net"/maillog/*.log; do add_seed maillog "$f"; done
+
+    # Host artefacts: the regipy hives (xz, unpacked here), the Windows 10 task files, kensa's own
+    # .reg, listing and EmoCheck fixtures.
+    local h
+    mkdir -p "$here/artifacts/seeds"
+    for h in "$CORPUS_ROOT"/host/regipy/*.xz; do
+        local out="$here/artifacts/seeds/$(basename "$h" .xz)"
+        [ -f "$out" ] || xz -dc "$h" >"$out" 2>/dev/null || continue
+        # The 12 MB SYSTEM hive is too big a seed: the small ones only.
+        [ "$(stat -c %s "$out")" -le 4194304 ] && add_seed hive "$out"
+    done
+    find "$CORPUS_ROOT/host/tasks-win10" -type f | sort | head -n 40 | while read -r f; do add_seed task "$f"; done
+    for f in "$here"/../crates/kensa-host/testdata/regexport/*.reg; do add_seed regexport "$f"; done
+    for f in "$here"/../crates/kensa-host/testdata/listing/*.csv; do add_seed proclist "$f"; done
+    for f in "$here"/../crates/kensa-host/testdata/emocheck/*.bootsector; do add_seed emocheck "$f"; done
 
     # The VBA project (vbaProject.bin, an OLE file) of the benign macro-enabled OOXML test files,
     # for cfb and ovba. Only calamine's and oletools' own files, never the Emotet archive.

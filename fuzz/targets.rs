@@ -10,7 +10,9 @@ use kensa_formats::{
     dde, decrypt, html, iso, lnk, msg, ole10native, onenote, ovba, pad, ppt, rtf, script, vba_scan,
     xlm,
 };
+use kensa_host::{emocheck, hive, listing, paths, proclist, regexport, task};
 use kensa_mail::{message::Mail, password};
+use kensa_milter::{codec, subject};
 use kensa_net::{beacon, capture, intel as feeds, maillog, proto, zeek};
 use kensa_scan::{ScanOptions, scan_bytes};
 
@@ -43,6 +45,12 @@ pub const NAMES: &[&str] = &[
     "intel",
     "beacon",
     "maillog",
+    "hive",
+    "regexport",
+    "task",
+    "proclist",
+    "emocheck",
+    "milter",
 ];
 
 /// Cap on each ZIP entry, OLE stream or decoded object.
@@ -206,6 +214,48 @@ pub fn run(name: &str, data: &[u8]) {
             }
             parser.finish(&mut |e| events.push(e));
             let _ = maillog::detect(&events, &maillog::BurstConfig::default());
+        }
+        "hive" => {
+            if let Ok(h) = hive::Hive::parse(data) {
+                let _ = hive::walk(&h, 10_000);
+                if let Ok(Some(k)) = h.open(r"Software\Microsoft\Windows\CurrentVersion\Run") {
+                    let _ = k.values_partial();
+                }
+            }
+            let _ = hive::apply_logs(data, &[data]);
+        }
+        "regexport" => {
+            let _ = regexport::parse_reg(data);
+            let _ = regexport::split_root(&String::from_utf8_lossy(data));
+        }
+        "task" => {
+            let _ = task::parse_task(data);
+        }
+        "proclist" => {
+            let _ = proclist::parse_process_list(data);
+            let _ = listing::parse_listing(data);
+            let _ = listing::parse_last_write_time(&String::from_utf8_lossy(data));
+        }
+        "emocheck" => {
+            let s = String::from_utf8_lossy(data);
+            let (a, b) = data.split_at(data.len().min(8));
+            let _ = emocheck::serial_from_boot_sector(data);
+            let _ = emocheck::parse_vol_output(&s);
+            let _ = emocheck::v2_decode_offline(&String::from_utf8_lossy(a), b);
+            let _ = emocheck::v4_command_ok(&s, "a.xyz");
+            let _ = emocheck::normalise_cmdline(&s);
+            let _ = paths::classify(&s);
+            let _ = paths::loader_target(&s);
+            let _ = paths::split_command(&s);
+            let _ = paths::Env::default_for_user("C:\\Users\\u").expand(&s);
+            let _ = kensa_host::live::pure::decode_unicode_string(data, 0x1000, 8);
+        }
+        "milter" => {
+            let _ = codec::decode_all_commands(data);
+            let _ = codec::decode_all_replies(data);
+            let _ = codec::validate_replycode(data);
+            let tagged = subject::tag_subject(data, "[迷惑メール]");
+            let _ = subject::decode(&tagged);
         }
         // Detection only: a decryption try costs the file's declared key-derivation rounds.
         "decrypt" => {

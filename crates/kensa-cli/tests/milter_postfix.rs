@@ -703,3 +703,54 @@ fn milter_behind_postfix_with_sqlite_store() {
     let store = dir.path().join("quarantine.db");
     scenario(dir.path(), store.to_str().unwrap());
 }
+
+/// A throwaway PostgreSQL (kensa-store's test script), stopped when dropped.
+struct Postgres {
+    dir: PathBuf,
+    url: String,
+}
+
+impl Postgres {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../kensa-store/tests/support/postgres.sh")
+    }
+
+    fn start() -> Postgres {
+        let dir = tempfile::Builder::new()
+            .prefix("kensa-pg-")
+            .tempdir_in("/tmp")
+            .unwrap()
+            .keep();
+        let out = Command::new("bash")
+            .arg(Self::script())
+            .arg("start")
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not start (install Debian's postgresql package): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Postgres { dir, url }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(Self::script())
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+#[test]
+fn milter_behind_postfix_with_postgresql_store() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), &pg.url);
+}

@@ -237,3 +237,33 @@ fn lnk_shortcuts() {
 fn password_candidates() {
     check("password");
 }
+
+#[test]
+fn registry_hives() {
+    check("hive");
+}
+
+#[test]
+fn reg_exports() {
+    check("regexport");
+}
+
+#[test]
+fn task_xml() {
+    check("task");
+}
+
+#[test]
+fn process_lists_and_listings() {
+    check("proclist");
+}
+
+#[test]
+fn emocheck_and_paths() {
+    check("emocheck");
+}
+
+#[test]
+fn milter_codec() {
+    check("milter");
+}

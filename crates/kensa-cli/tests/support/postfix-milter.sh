@@ -15,7 +15,8 @@
 #   SMTP_PORT      smtpd with smtpd_milters = inet:127.0.0.1:MILTER_PORT (milter_default_action
 #                  = tempfail, the recommended setting; tests change it with `set`);
 #   REINJECT_PORT  smtpd without milters: where `kensa quarantine release` delivers;
-# and delivers everything by SMTP to 127.0.0.1:SINK_PORT (relayhost; the test's own SMTP sink),
+# and delivers everything by SMTP to 127.0.0.1:SINK_PORT (relayhost; the test's own SMTP sink;
+# SINK_PORT `discard` throws delivered mail away instead, for the benchmark),
 # so the test sees the exact bytes Postfix would hand to the next hop. No DNS, nothing on port
 # 25, no header rewriting (local_header_rewrite_clients is empty), so a delivered message differs
 # from what was sent only by Postfix's Received: line and the milter's edits.
@@ -65,9 +66,14 @@ maillog_file = $dir/maillog
 maillog_file_prefixes = $dir
 local_header_rewrite_clients =
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-relayhost = [127.0.0.1]:$sink
-default_transport = smtp
-relay_transport = smtp
+$(if [[ $sink == discard ]]; then
+    echo "default_transport = discard:kensa-bench"
+    echo "relay_transport = discard:kensa-bench"
+else
+    echo "relayhost = [127.0.0.1]:$sink"
+    echo "default_transport = smtp"
+    echo "relay_transport = smtp"
+fi)
 smtp_host_lookup = native
 smtp_tls_security_level = none
 smtpd_milters = inet:127.0.0.1:$milter

@@ -1,0 +1,7 @@
+//! Task Scheduler XML reader.
+#![no_main]
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::run("task", data));
