@@ -171,9 +171,12 @@ fn final_reply(r: &mut TcpStream, buf: &mut Vec<u8>) -> Reply {
     }
 }
 
-/// Headers (name, value with its leading space) and body of a message.
-fn split(msg: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>) {
-    let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+/// Header fields as (name, value with its leading space).
+type Headers = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Headers and body of a message.
+fn split(msg: &[u8]) -> (Headers, Vec<u8>) {
+    let mut headers: Headers = Vec::new();
     let mut rest = msg;
     while !rest.is_empty() {
         let end = rest
