@@ -104,11 +104,7 @@ fn corpus_user_hive_and_windows10_tasks() {
         .into_owned();
     assert_ne!(r.host, tmp_name);
     assert!(!r.host.is_empty());
-    assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("processes were not checked"))
-    );
+    assert!(r.notes.contains(&kensa_host::checks::Note::NoProcesses));
 }
 
 #[test]

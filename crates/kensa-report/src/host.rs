@@ -209,7 +209,8 @@ pub fn text(r: &HostReport, run: &HostRun, lang: Lang) -> String {
         ),
     });
     for n in &r.notes {
-        s.push_str(&format!("{}{n}\n", l.note));
+        let text = if lang == Lang::Ja { n.ja() } else { n.en() };
+        s.push_str(&format!("{}{text}\n", l.note));
     }
     if emotet || others {
         s.push_str(l.footer);
@@ -258,7 +259,7 @@ pub fn json_report(r: &HostReport, run: &HostRun) -> Value {
             if let Some(o) = v.as_object_mut() { o.remove("type"); o.remove("host"); }
             v
         }).collect::<Vec<_>>(),
-        "notes": r.notes,
+        "notes": r.notes.iter().map(|n| n.en()).collect::<Vec<_>>(),
         "counts": {
             "registry_keys": r.counts.registry_keys,
             "autoruns": r.counts.autoruns,
@@ -294,7 +295,7 @@ fn summary(r: &HostReport, run: &HostRun) -> Value {
         "score": r.score,
         "is_infected": r.emotet_detected(),
         "emotet_processes": r.emotet_processes.iter().map(process_json).collect::<Vec<_>>(),
-        "notes": r.notes,
+        "notes": r.notes.iter().map(|n| n.en()).collect::<Vec<_>>(),
         "findings": r.findings.len(),
         "elapsed_ms": run.elapsed_ms,
         "exit_code": r.exit_code(),

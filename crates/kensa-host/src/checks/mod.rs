@@ -44,9 +44,43 @@ pub struct HostReport {
     pub findings: Vec<Finding>,
     pub emotet_processes: Vec<EmotetProcess>,
     /// What was not checked and why it does not count as a problem (offline: no processes).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// What was looked at: registry keys, tasks, processes, files.
     pub counts: Counts,
+}
+
+/// Something the report must say about what was not checked (not a problem: offline
+/// collections often lack it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// No process list: running processes were not matched.
+    NoProcesses,
+    /// No volume serial: EmoCheck v1/v2 names were matched without it.
+    NoSerial,
+}
+
+impl Note {
+    pub fn en(self) -> &'static str {
+        match self {
+            Note::NoProcesses => {
+                "running processes were not checked (no process list in the collection): EmoCheck's process matches are replaced by the persistence and file checks"
+            }
+            Note::NoSerial => {
+                "volume serial unknown: EmoCheck v1/v2 names were matched against all 4,096 v1 names and every hex-named Explorer value"
+            }
+        }
+    }
+
+    pub fn ja(self) -> &'static str {
+        match self {
+            Note::NoProcesses => {
+                "実行中のプロセスは確認していません（収集資料にプロセス一覧がありません）。EmoCheck のプロセス照合の代わりに、永続化設定とファイルを確認しました"
+            }
+            Note::NoSerial => {
+                "ボリュームシリアルが不明なため、EmoCheck v1 の 4,096 通りの名前と、16 進数名の Explorer の値すべてを照合しました"
+            }
+        }
+    }
 }
 
 /// How much a check looked at (shown in the report, so "nothing found" has a scale).
@@ -162,18 +196,10 @@ pub fn check(data: &HostData, policy: &Policy) -> HostReport {
 
     let mut notes = Vec::new();
     if data.processes.is_none() {
-        notes.push(
-            "running processes were not checked (no process list in the collection): EmoCheck's \
-             process matches are replaced by the persistence and file checks"
-                .to_string(),
-        );
+        notes.push(Note::NoProcesses);
     }
     if data.volume_serial.is_none() {
-        notes.push(
-            "volume serial unknown: EmoCheck v1/v2 names were matched against all 4,096 v1 \
-             names and every hex-named Explorer value"
-                .to_string(),
-        );
+        notes.push(Note::NoSerial);
     }
     for p in &data.problems {
         let loc = ctx.loc(&[&p.what]);
