@@ -10,7 +10,7 @@ use kensa_mail::message::Mail;
 use kensa_scan::{ItemReport, ScanOptions, scan_bytes};
 use sha2::{Digest, Sha256};
 
-use crate::codec::{Reply, SMFIF_CHGHDRS, SMFIF_QUARANTINE};
+use crate::codec::{Reply, SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE};
 use crate::config::Config;
 use crate::headers::{ACTION_HEADER, RESULT_HEADER, action_value, is_kensa_header, result_value};
 use crate::policy::{Action, Decision, Facts};
@@ -214,6 +214,11 @@ fn delivery_edits(msg: &Message, j: &Judgement, granted: u32) -> Vec<Reply> {
                 }),
             }
         }
+    }
+    // An action the MTA did not grant would break the conversation: without ADDHDRS, no headers.
+    if granted & SMFIF_ADDHDRS == 0 {
+        replies.retain(|r| !matches!(r, Reply::AddHeader { .. }));
+        return replies;
     }
     replies.push(Reply::AddHeader {
         name: RESULT_HEADER.as_bytes().to_vec(),
