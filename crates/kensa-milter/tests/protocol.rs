@@ -159,10 +159,13 @@ impl Mta {
     }
 }
 
-/// Header fields (value with its leading space, as with HDR_LEADSPC) and CRLF body.
-fn split(msg: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>) {
+/// Header fields as (name, value with its leading space, as with HDR_LEADSPC).
+type Headers = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Header fields and CRLF body.
+fn split(msg: &[u8]) -> (Headers, Vec<u8>) {
     let text = msg.to_vec();
-    let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut headers: Headers = Vec::new();
     let mut lines = text.split_inclusive(|&b| b == b'\n');
     for line in lines.by_ref() {
         let l = line.strip_suffix(b"\n").unwrap_or(line);
@@ -200,8 +203,7 @@ fn zippwmacro() -> Vec<u8> {
 }
 
 fn ham() -> Vec<u8> {
-    let raw = corpus("mail/spamassassin-tests/nice/001");
-    raw
+    corpus("mail/spamassassin-tests/nice/001")
 }
 
 fn stored(dir: &Path) -> Vec<kensa_store::Summary> {
