@@ -121,14 +121,18 @@ fn wait(mut child: Child, limit: Duration) -> Output {
     }
 }
 
-fn json_report(dir: &Path) -> serde_json::Value {
-    let p = std::fs::read_dir(dir)
+/// The report file in `dir` whose name ends with `suffix`.
+fn report_file(dir: &Path, suffix: &str) -> PathBuf {
+    std::fs::read_dir(dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with("_kensa.json"))
-        .expect("a _kensa.json report");
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no *{suffix} report in {}", dir.display()))
+}
+
+fn json_report(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(report_file(dir, "_kensa.json")).unwrap()).unwrap()
 }
 
 fn findings(report: &serde_json::Value) -> Vec<(String, String, String)> {
@@ -285,13 +289,7 @@ fn live_check_under_wine_clean_then_planted() {
         "{procs:?}"
     );
     // EmoCheck's own JSON beside it, in EmoCheck's key order.
-    let emo = std::fs::read_dir(out_dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with("_emocheck.json"))
-        .expect("EmoCheck JSON");
-    let emo_text = std::fs::read_to_string(emo).unwrap();
+    let emo_text = std::fs::read_to_string(report_file(out_dir.path(), "_emocheck.json")).unwrap();
     assert!(emo_text.starts_with("{\n  \"scan_time\":\""), "{emo_text}");
     assert!(emo_text.contains("\"is_infected\":\"yes\""), "{emo_text}");
     eprintln!("planted live check under Wine: {planted_secs:.2} s; serial {serial:08X} → {v1}.exe");

@@ -4,6 +4,7 @@
 
 mod budget;
 mod catalog;
+pub mod civil;
 mod finding;
 mod policy;
 mod severity;

@@ -149,24 +149,18 @@ fn finish(
     command: &'static str,
 ) -> anyhow::Result<u8> {
     let r: HostReport = check(data, &Policy::shipped());
+    let (date, time) = (
+        (now.year(), u8::from(now.month()), now.day()),
+        (now.hour(), now.minute(), now.second()),
+    );
     let run = HostRun {
         scan_time: format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
+            date.0, date.1, date.2, time.0, time.1, time.2
         ),
         stamp: format!(
             "{:04}{:02}{:02}{:02}{:02}{:02}",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
+            date.0, date.1, date.2, time.0, time.1, time.2
         ),
         command,
         elapsed_ms: started.elapsed().as_millis() as u64,

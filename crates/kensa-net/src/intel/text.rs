@@ -5,6 +5,7 @@
 //! ThreatFox puts a space after each comma before the opening quote (which RFC 4180 readers treat
 //! as part of an unquoted field), and a bad line must be reported with its number, not end the read.
 
+use kensa_core::civil::{days_from_civil, days_in_month};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -408,31 +409,4 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
         v = v * 10 + i64::from(c - b'0');
     }
     Some(v)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (year 0–9999 here). Counts whole
-/// 400-year cycles from 0000-03-01 (so the leap day ends a year), then days within the cycle.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let cycle = y.div_euclid(400);
-    let year_of_cycle = y - cycle * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_cycle = year_of_cycle * 365 + year_of_cycle / 4 - year_of_cycle / 100 + day_of_year;
-    // 719_468 days lie between 0000-03-01 and 1970-01-01.
-    cycle * 146_097 + day_of_cycle - 719_468
 }

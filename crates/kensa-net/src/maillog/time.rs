@@ -3,44 +3,21 @@
 //! `2026-11-22 10:00:01[.123][ +0100]`. Everything returns UTC epoch seconds; a stamp without an
 //! offset is local time, converted with the caller's offset.
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (no range check beyond `month`/`day`).
+use kensa_core::civil;
+
+/// Days since 1970-01-01 of a date (month and day as log parsers read them).
 pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    // Count years from March so that the leap day is the last day of the "year".
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    civil::days_from_civil(year, i64::from(month), i64::from(day))
 }
 
 /// The date of a day count from 1970-01-01: `(year, month, day)`.
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-pub(crate) fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    let (y, m, d) = civil::civil_from_days(days);
+    (y, m as u32, d as u32)
 }
 
 pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    civil::days_in_month(year, i64::from(month)) as u32
 }
 
 /// Epoch seconds of a civil date and time, or `None` when a field is out of range. `offset_secs`

@@ -1,5 +1,6 @@
 //! Scalar decoding shared by the TSV and JSON readers: Zeek's `\xHH` escapes, byte strings,
 //! numbers, booleans and timestamps (epoch seconds or ISO 8601).
+use kensa_core::civil::{days_from_civil, days_in_month};
 
 /// Longest excerpt of an offending value kept in a [`super::IssueKind::BadValue`].
 pub(super) const MAX_EXCERPT: usize = 64;
@@ -194,33 +195,6 @@ fn two_digits(d: &[u8]) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (years 0‥9999 here, so no overflow):
-/// the year is shifted to start in March so that the leap day comes last, then whole 400-year
-/// cycles (146,097 days), years (365 + leap corrections) and the month table (153 days per five
-/// months from March) are added up.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let cycle = y.div_euclid(400);
-    let year_of_cycle = y - cycle * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_cycle = year_of_cycle * 365 + year_of_cycle / 4 - year_of_cycle / 100 + day_of_year;
-    cycle * 146_097 + day_of_cycle - 719_468
 }
 
 #[cfg(test)]
