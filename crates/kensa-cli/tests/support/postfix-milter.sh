@@ -23,6 +23,9 @@
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# shellcheck source=../../../../tools/postfix/instance.sh
+. "$(dirname "$0")/../../../../tools/postfix/instance.sh"
+
 cmd=${1:?usage: postfix-milter.sh start|set|queue|log|stop DIR …}
 dir=${2:?DIR}
 conf=$dir/conf
@@ -40,30 +43,9 @@ start)
     mkdir -p "$conf" "$dir/queue" "$dir/data"
     chmod 755 "$dir"
     chown postfix:postfix "$dir/data"
-    version=$(postconf -d -h mail_version)
-    major=${version%%.*}
-    minor=${version#*.}
-    minor=${minor%%.*}
-    if ((major > 3 || (major == 3 && minor >= 6))); then compat=3.6; else compat=2; fi
-    cat >"$conf/main.cf" <<MAIN
-compatibility_level = $compat
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.kensa-test.invalid
-mydomain = kensa-test.invalid
-myorigin = \$myhostname
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination =
+    postfix_compat >/dev/null
+    { postfix_main_common "$dir"; cat <<MAIN
 mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-maillog_file = $dir/maillog
-maillog_file_prefixes = $dir
 local_header_rewrite_clients =
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 $(if [[ $sink == discard ]]; then
@@ -82,28 +64,12 @@ milter_protocol = 6
 # Keep every header as sent (Postfix drops Return-Path by default), so the test can compare bytes.
 message_drop_headers = bcc, content-length, resent-bcc
 MAIN
-    cat >"$conf/master.cf" <<MASTER
-127.0.0.1:$smtp inet n - n - - smtpd
-127.0.0.1:$reinject inet n - n - - smtpd -o smtpd_milters= -o syslog_name=postfix/reinject
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-smtp      unix  - - n - - smtp
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-MASTER
+    } >"$conf/main.cf"
+    {
+        echo "127.0.0.1:$smtp inet n - n - - smtpd"
+        echo "127.0.0.1:$reinject inet n - n - - smtpd -o smtpd_milters= -o syslog_name=postfix/reinject"
+        postfix_master_common
+    } >"$conf/master.cf"
     postfix -c "$conf" check
     postfix -c "$conf" start >/dev/null 2>&1
     for _ in $(seq 1 50); do

@@ -84,35 +84,12 @@ mkdir -p "$conf" "$dir/queue" "$dir/data"
 chmod 755 "$dir"
 chown postfix:postfix "$dir/data"
 
-version=$(postconf -d -h mail_version)
-major=${version%%.*}
-minor=${version#*.}
-minor=${minor%%.*}
-if ((major > 3 || (major == 3 && minor >= 6))); then compat=3.6; else compat=2; fi
-if ((major < 3 || (major == 3 && minor < 4))); then
-    echo "postfix-burst.sh: Postfix $version has no maillog_file (needs 3.4 or later)" >&2
-    exit 3
-fi
+# shellcheck source=../../../../tools/postfix/instance.sh
+. "$(dirname "$0")/../../../../tools/postfix/instance.sh"
+postfix_compat >/dev/null
 
-cat >"$conf/main.cf" <<MAIN
-compatibility_level = $compat
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.kensa-test.invalid
-mydomain = kensa-test.invalid
-myorigin = \$myhostname
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination =
+{ postfix_main_common "$dir"; cat <<MAIN
 mynetworks = 127.0.0.0/8, 10.0.0.0/8
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-maillog_file = $dir/maillog
-maillog_file_prefixes = $dir
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
@@ -125,28 +102,10 @@ local_transport = discard:kensa-test
 virtual_transport = discard:kensa-test
 transport_maps = inline:{ {bounce.example = error:5.1.1 mailbox unavailable}, {defer.example = retry:4.4.1 try again later} }
 MAIN
+} >"$conf/main.cf"
 
-# No chroot, no smtp client, nothing on port 25: only the services this test needs.
-cat >"$conf/master.cf" <<MASTER
-127.0.0.1:$port inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-MASTER
+# No chroot, nothing on port 25: the listener and the shared services (tools/postfix).
+{ echo "127.0.0.1:$port inet n - n - - smtpd"; postfix_master_common; } >"$conf/master.cf"
 
 postfix -c "$conf" check
 started=1
