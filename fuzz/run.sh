@@ -165,6 +165,8 @@ dict_for() {
     pad) echo dicts/zip.dict ;;
     capture | netproto) echo dicts/net.dict ;;
     zeek | intel | beacon | maillog) echo dicts/feeds.dict ;;
+    hive | regexport | task | proclist | emocheck) echo dicts/host.dict ;;
+    milter) echo dicts/milter.dict ;;
     esac
 }
 
