@@ -36,13 +36,14 @@ KENSA=$TARGET/release/kensa
 LOAD=$TARGET/release/examples/load
 
 mapfile -t MIX < <(
-  find "$CORPUS/mail/spamassassin-public/easy-ham-1" -name '*.txt' | sort | head -n "$MIX_HAM"
-  find "$CORPUS/mail/spamassassin-public/spam-1" -name '*.txt' | sort | head -n "$MIX_SPAM"
+  find "$CORPUS/mail/spamassassin-public/easy-ham-1" -name '*.txt' | sort | sed -n "1,${MIX_HAM}p"
+  find "$CORPUS/mail/spamassassin-public/spam-1" -name '*.txt' | sort | sed -n "1,${MIX_SPAM}p"
   find "$CORPUS/mail/spamassassin-tests/spam/olevbmacro" -name '*.eml' | sort
 )
 log "${#MIX[@]} messages in the mix"
 
 work=$(mktemp -d /tmp/kensa-bench-milter.XXXXXX)
+chmod 755 "$work"   # Postfix daemons (user postfix) must reach the queue below it
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MPORT=$(free_port); SMTP=$(free_port); REINJECT=$(free_port)
 cat >"$work/kensa.toml" <<TOML

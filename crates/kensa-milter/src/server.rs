@@ -83,7 +83,7 @@ pub async fn serve(milter: Arc<Milter>) -> Result<(), ServeError> {
             })?;
             loop {
                 let (stream, _) = l.accept().await?;
-                tokio::spawn(connection(stream, milter.clone()));
+                tokio::spawn(connection(stream, milter.clone(), || {}));
             }
         }
         #[cfg(not(unix))]
@@ -99,13 +99,50 @@ pub async fn serve_tcp(l: tokio::net::TcpListener, milter: Arc<Milter>) -> Resul
     loop {
         let (stream, _) = l.accept().await?;
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connection(stream, milter.clone()));
+        let ack = quick_ack(&stream);
+        tokio::spawn(connection(stream, milter.clone(), ack));
     }
 }
 
-async fn connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, milter: Arc<Milter>) {
-    if let Err(e) = session(stream, &milter).await {
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    milter: Arc<Milter>,
+    after_read: impl Fn(),
+) {
+    if let Err(e) = session(stream, &milter, after_read).await {
         eprintln!("kensa milter: connection closed: {e}");
+    }
+}
+
+/// Acknowledge what the MTA sent at once instead of after the delayed-ACK timer (40 ms on Linux).
+/// Postfix writes a macro packet and then its command as two writes, and its socket waits for the
+/// ACK of the first before sending the second (Nagle): with delayed ACKs here, every message
+/// lost ~44 ms (bench/milter.sh measured it). Linux clears TCP_QUICKACK as it goes, so it is set
+/// again after every read.
+fn quick_ack(stream: &tokio::net::TcpStream) -> impl Fn() + use<> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = stream.as_raw_fd();
+        move || {
+            let one: libc::c_int = 1;
+            // SAFETY: `fd` is this connection's socket, open for as long as the session that
+            // calls this runs; the option value is a live c_int of the size passed.
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_QUICKACK,
+                    (&raw const one).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = stream;
+        || {}
     }
 }
 
@@ -125,6 +162,7 @@ async fn send<S: AsyncWrite + Unpin>(w: &mut S, replies: &[Reply]) -> std::io::R
 pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     milter: &Milter,
+    after_read: impl Fn(),
 ) -> Result<(), ServeError> {
     let mut s = Session::new(milter.config.max_message_size);
     let mut buf: Vec<u8> = Vec::with_capacity(64 << 10);
@@ -145,6 +183,7 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         if n == 0 {
             return Ok(());
         }
+        after_read();
         buf.extend_from_slice(&chunk[..n]);
     }
 }
