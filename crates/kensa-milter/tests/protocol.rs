@@ -234,7 +234,7 @@ fn negotiation_asks_only_what_it_uses() {
     ] {
         assert!(protocol & bit != 0, "bit {bit:#x}");
     }
-    // No "no reply" bits: a reply carries the TCP ACK Postfix's next write waits for (session.rs).
+    // No "no reply" bits: kensa answers every step (session.rs).
     for bit in [
         SMFIP_NOBODY,
         SMFIP_NOHDRS,
