@@ -35,23 +35,28 @@ EXE=$TARGET/x86_64-pc-windows-gnu/release/kensa.exe
 
 log "regipy $REGIPY into a virtualenv"
 python3 -m venv "$work/venv" >/dev/null
-"$work/venv/bin/pip" install -q "regipy==$REGIPY" >/dev/null
+"$work/venv/bin/pip" install -q "regipy[cli]==$REGIPY" >/dev/null
 
 mkdir -p "$work/hives"
 for h in SYSTEM NTUSER.DAT NTUSER_modified.DAT; do
   xz -dc "$CORPUS/host/regipy/$h.xz" >"$work/hives/$h"
 done
 
-# median wall seconds and max RSS (MiB) of RUNS runs of a command
+# median wall seconds (nanosecond clock) and max RSS in MiB (GNU time) of RUNS runs of a command
 measure() {
-  local i t r times=() rss=0
+  local i t0 t1 r times=() rss=0
   for i in $(seq 1 "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || true
-    read -r t r <"$work/time"
-    times+=("$t")
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || true
+    t1=$(date +%s%N)
+    times+=("$(((t1 - t0) / 1000))")
+    # GNU time puts "Command exited with non-zero status N" first when the exit code is not 0.
+    r=$(tail -n 1 "$work/time")
     ((r > rss)) && rss=$r
   done
-  printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$((rss / 1024))"
+  local us
+  us=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+  printf '%s %s\n' "$(python3 -c "print(f'{$us / 1e6:.3f}')")" "$((rss / 1024))"
 }
 
 mkdir -p "$OUT"
@@ -68,8 +73,11 @@ for h in SYSTEM NTUSER.DAT NTUSER_modified.DAT; do
   cp "$work/hives/$h" "$work/one-$h/"
   read -r kt kr < <(measure "$KENSA" host triage "$work/one-$h" --no-report --quiet --format json)
   read -r rt rr < <(measure "$work/venv/bin/regipy-plugins-run" "$work/hives/$h" -o "$work/regipy-$h.json")
+  [ -s "$work/regipy-$h.json" ] || { log "regipy wrote no results for $h: $(tail -3 "$work/err")"; exit 1; }
+  { "$KENSA" host triage "$work/one-$h" --no-report --quiet --format json || true; } | grep -q '"summary"' \
+    || { log "kensa host triage gave no report for $h"; exit 1; }
   size=$(($(stat -c %s "$work/hives/$h") / 1024))
-  ratio=$(python3 -c "print(f'{$rt / max($kt, 0.001):.1f}×')")
+  ratio=$(python3 -c "print(f'{$rt / max($kt, 0.0001):.1f}×')")
   echo "| $h | $size KiB | ${kt} s | ${kr} MiB | ${rt} s | ${rr} MiB | $ratio |" >>"$OUT/summary.md"
 done
 
@@ -87,6 +95,8 @@ log "Wine prefix"
 sh "$ROOT/tools/wine/setup-prefix.sh" "$work/wine" >/dev/null
 export WINEPREFIX=$work/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wine "$EXE" host check --no-report --quiet >/dev/null 2>&1 || true   # warm the prefix
+{ wine "$EXE" host check --no-report --quiet --format json 2>/dev/null || true; } | grep -q '"summary"' \
+  || { log "kensa.exe host check under Wine gave no report"; exit 1; }
 read -r t r < <(measure wine "$EXE" host check --no-report --quiet --format json)
 {
   echo
