@@ -40,3 +40,14 @@ pub fn ui_language_is_japanese() -> bool {
     let id = unsafe { windows_sys::Win32::Globalization::GetUserDefaultUILanguage() };
     id & 0x3FF == 0x11
 }
+
+/// Whether this process has its console to itself: started by a double-click in Explorer rather
+/// than from a command prompt (EmoCheck then pauses before its window closes).
+#[cfg(windows)]
+pub fn started_by_double_click() -> bool {
+    let mut ids = [0u32; 2];
+    // SAFETY: the buffer holds 2 process IDs, the count passed.
+    let n =
+        unsafe { windows_sys::Win32::System::Console::GetConsoleProcessList(ids.as_mut_ptr(), 2) };
+    n == 1
+}

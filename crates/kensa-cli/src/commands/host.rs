@@ -212,8 +212,27 @@ fn finish(
                 Lang::En => eprintln!("Report written to {}", p.display()),
             }
         }
+        pause_if_double_clicked(lang);
     }
     Ok(r.exit_code())
+}
+
+/// EmoCheck's habit: a window opened by a double-click stays until the user presses Enter.
+fn pause_if_double_clicked(lang: Lang) {
+    #[cfg(windows)]
+    if kensa_host::started_by_double_click() {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Ja => "Enter キーを押すと終了します。",
+                Lang::En => "Press Enter to close this window.",
+            }
+        );
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+    #[cfg(not(windows))]
+    let _ = lang;
 }
 
 /// Host names come from the machine (or a hive): keep file names to safe characters.
