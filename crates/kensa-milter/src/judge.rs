@@ -71,22 +71,14 @@ pub fn judge(msg: &Message, cfg: &Config) -> Judgement {
         report.verdict = a.verdict;
         report.score = a.score;
     }
-    let sha256 = hex(&Sha256::digest(&raw));
-    let mail = Mail::parse(&raw);
-    let attachments: Vec<(String, String)> = mail
-        .as_ref()
-        .map(|m| {
-            m.attachments
-                .iter()
-                .map(|a| {
-                    let name = a.name.clone().unwrap_or_default();
-                    (name, hex(&Sha256::digest(&a.data)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let sha256 = report.sha256.clone();
+    // The parts are parsed a second time only when something needs them: the hash block list
+    // (before the decision) or the quarantine record (after it).
+    let mut parts = (!cfg.policy.lists.block_hashes.is_empty()).then(|| Parts::of(&raw));
     let mut hashes = vec![sha256.clone()];
-    hashes.extend(attachments.iter().map(|(_, h)| h.clone()));
+    if let Some(p) = &parts {
+        hashes.extend(p.attachments.iter().map(|(_, h)| h.clone()));
+    }
     let decision = cfg.policy.decide(&Facts {
         verdict: report.verdict,
         score: report.score,
@@ -94,13 +86,47 @@ pub fn judge(msg: &Message, cfg: &Config) -> Judgement {
         recipients: &msg.recipients,
         hashes: &hashes,
     });
+    if decision.action == Action::Quarantine && parts.is_none() {
+        parts = Some(Parts::of(&raw));
+    }
+    let parts = parts.unwrap_or_default();
     Judgement {
         decision,
         sha256,
-        attachments,
-        message_id: mail.as_ref().and_then(|m| m.message_id.clone()),
-        subject: mail.as_ref().map(|m| m.subject.clone()),
+        attachments: parts.attachments,
+        message_id: parts.message_id,
+        subject: parts.subject,
         report,
+    }
+}
+
+/// What the store and the hash list want from a message's parts.
+#[derive(Default)]
+struct Parts {
+    attachments: Vec<(String, String)>,
+    message_id: Option<String>,
+    subject: Option<String>,
+}
+
+impl Parts {
+    fn of(raw: &[u8]) -> Parts {
+        let Some(m) = Mail::parse(raw) else {
+            return Parts::default();
+        };
+        Parts {
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| {
+                    (
+                        a.name.clone().unwrap_or_default(),
+                        hex(&Sha256::digest(&a.data)),
+                    )
+                })
+                .collect(),
+            message_id: m.message_id.clone(),
+            subject: Some(m.subject.clone()),
+        }
     }
 }
 

@@ -393,3 +393,34 @@ fn malformed_packets_close_the_connection_and_the_next_one_works() {
     let r = mta.message("a@corp.test", &ham(), 65_535);
     assert_eq!(r.last(), Some(&Reply::Accept));
 }
+
+#[test]
+fn a_blocked_attachment_hash_is_rejected() {
+    use sha2::{Digest, Sha256};
+    let mail = kensa_mail::message::Mail::parse(&zippwmacro()).unwrap();
+    let zip = &mail.attachments[0].data;
+    let sha: String = Sha256::digest(zip)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let port = start(
+        dir.path(),
+        &format!("[lists]\nblock_hashes = [\"{}\"]\n", sha.to_uppercase()),
+    );
+    let (mut mta, _, _) = Mta::connect(port);
+    let r = mta.message("a@corp.test", &zippwmacro(), 65_535);
+    assert_eq!(
+        r,
+        vec![Reply::ReplyCode(
+            kensa_milter::policy::DEFAULT_REJECT_REPLY
+                .as_bytes()
+                .to_vec()
+        )]
+    );
+    // Other mail still passes.
+    assert_eq!(
+        mta.message("a@corp.test", &ham(), 65_535).last(),
+        Some(&Reply::Accept)
+    );
+}

@@ -5,7 +5,7 @@
 //! nothing runs ("dormant"), matching is case-insensitive after expansion, and EmoCheck's exact
 //! rule is kept as the method named in the evidence.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use kensa_core::Severity;
 
@@ -93,8 +93,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
     v1(ctx, &procs);
     v2(ctx, &procs);
     let files: Vec<FileInfo> = ctx.data.files.clone();
+    let names = ctx.data.system32_names.clone();
+    let kw: HashSet<&str> = names.iter().map(String::as_str).collect();
     for f in files.iter().filter(|f| !f.is_dir) {
-        v3(ctx, &procs, f);
+        v3(ctx, &procs, f, &kw);
         v4(ctx, &procs, f);
     }
     v5(ctx, &procs, &files);
@@ -304,12 +306,12 @@ fn settle(
     }
 }
 
-fn v3(ctx: &mut Ctx<'_>, procs: &[Process], f: &FileInfo) {
+/// `kw`: the System32 exe/dll base names, lowercase (EmoCheck v3's keyword set).
+fn v3(ctx: &mut Ctx<'_>, procs: &[Process], f: &FileInfo, kw: &HashSet<&str>) {
     let Some((dir, admin)) = install_slot(&f.path) else {
         return;
     };
     let file = file_name(&f.path);
-    let kw: HashSet<&str> = ctx.data.system32_names.iter().map(String::as_str).collect();
     let known = |w: &str| kw.contains(w.to_ascii_lowercase().as_str());
     let (hit, method) = if !kw.is_empty() {
         if v3_candidate(dir, file, &known) {
@@ -391,6 +393,16 @@ fn v4(ctx: &mut Ctx<'_>, procs: &[Process], f: &FileInfo) {
 }
 
 fn v5(ctx: &mut Ctx<'_>, procs: &[Process], files: &[FileInfo]) {
+    // Programs by their folder (lowercase), so each folder looks only at its own files: a live
+    // listing can hold 200,000 entries.
+    let mut by_dir: HashMap<String, Vec<&FileInfo>> = HashMap::new();
+    for f in files.iter().filter(|f| !f.is_dir && f.mz == Some(true)) {
+        let (parent, _) = split(&f.path);
+        by_dir
+            .entry(parent.to_ascii_lowercase())
+            .or_default()
+            .push(f);
+    }
     for d in files.iter().filter(|d| d.is_dir) {
         let (root, _) = split(&d.path);
         let admin = is_system_dir(root);
@@ -398,14 +410,12 @@ fn v5(ctx: &mut Ctx<'_>, procs: &[Process], files: &[FileInfo]) {
             continue;
         }
         let Some(dir_time) = d.mtime else { continue };
-        let prefix = format!("{}\\", d.path.to_ascii_lowercase());
-        for f in files.iter().filter(|f| !f.is_dir && f.mz == Some(true)) {
-            let lower = f.path.to_ascii_lowercase();
-            let direct = lower
-                .strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.contains('\\'));
+        let inside = by_dir
+            .get(&d.path.to_ascii_lowercase())
+            .map_or(&[][..], Vec::as_slice);
+        for f in inside {
             let Some(ft) = f.mtime else { continue };
-            if !direct || !v5_window(dir_time, ft) {
+            if !v5_window(dir_time, ft) {
                 continue;
             }
             let running: Vec<Process> = procs

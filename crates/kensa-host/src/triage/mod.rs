@@ -51,6 +51,9 @@ impl Default for TriageOptions {
 /// Folder depth walked below DIR.
 const MAX_DEPTH: usize = 16;
 
+/// Task files are small XML; the task reader refuses more than this anyway.
+const MAX_TASK_BYTES: u64 = 4 << 20;
+
 /// Collect a triage folder.
 pub fn collect(dir: &Path, opts: &TriageOptions) -> HostData {
     let mut data = HostData {
@@ -179,7 +182,11 @@ impl Collector<'_> {
     }
 
     pub(crate) fn read(&mut self, path: &Path) -> Option<Vec<u8>> {
-        let max = self.opts.max_file_bytes;
+        self.read_max(path, self.opts.max_file_bytes)
+    }
+
+    /// Read a file of at most `max` bytes (xz content unpacked, also to at most `max`).
+    pub(crate) fn read_max(&mut self, path: &Path, max: u64) -> Option<Vec<u8>> {
         let mut buf = Vec::new();
         let r = std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut buf));
         if let Err(e) = r {
@@ -230,13 +237,13 @@ impl Collector<'_> {
             return;
         }
         if let Some(task_name) = task_name(&lower_rel, &rel_win) {
-            if let Some(bytes) = self.read(path) {
+            if let Some(bytes) = self.read_max(path, MAX_TASK_BYTES) {
                 self.data.task_files.push((task_name, bytes));
             }
             return;
         }
         if is_task_xml(&data) {
-            if let Some(bytes) = self.read(path) {
+            if let Some(bytes) = self.read_max(path, MAX_TASK_BYTES) {
                 self.data.task_files.push((rel_win.clone(), bytes));
             }
             return;

@@ -90,7 +90,7 @@ pub fn collect(c: &mut Collector<'_>, root: &Path) {
                 .unwrap_or(&p)
                 .to_string_lossy()
                 .replace('/', "\\");
-            if let Some(bytes) = c.read(&p) {
+            if let Some(bytes) = c.read_max(&p, super::MAX_TASK_BYTES) {
                 c.data.task_files.push((name, bytes));
             }
         }
