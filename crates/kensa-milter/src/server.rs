@@ -76,7 +76,12 @@ pub async fn serve(milter: Arc<Milter>) -> Result<(), ServeError> {
         }
         #[cfg(unix)]
         Listen::Unix(path) => {
-            let _ = std::fs::remove_file(&path);
+            // A socket left by an earlier run is replaced; anything else at that path is not
+            // touched (bind then fails and says so).
+            use std::os::unix::fs::FileTypeExt;
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_socket()) {
+                let _ = std::fs::remove_file(&path);
+            }
             let l = tokio::net::UnixListener::bind(&path).map_err(|source| ServeError::Listen {
                 addr: path.display().to_string(),
                 source,

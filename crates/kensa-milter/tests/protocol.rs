@@ -424,3 +424,72 @@ fn a_blocked_attachment_hash_is_rejected() {
         Some(&Reply::Accept)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn unix_socket_listener_and_a_file_in_the_way() {
+    use std::os::unix::net::UnixStream;
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the socket should go is left alone: the milter refuses to start.
+    let taken = dir.path().join("taken.sock");
+    std::fs::write(&taken, b"not a socket").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cfg = |sock: &Path| {
+        let text = format!(
+            "listen = \"unix:{}\"\nstore = \"{}\"\n",
+            sock.display(),
+            dir.path().join("q.db").display()
+        );
+        Config::from_toml(&text, dir.path()).unwrap()
+    };
+    let err = rt.block_on(async {
+        let m = Milter::new(cfg(&taken)).await.unwrap();
+        kensa_milter::serve(m).await
+    });
+    assert!(err.is_err());
+    assert_eq!(std::fs::read(&taken).unwrap(), b"not a socket");
+    // A socket path: the milter answers there.
+    let sock = dir.path().join("milter.sock");
+    let c = cfg(&sock);
+    rt.spawn(async move {
+        let m = Milter::new(c).await.unwrap();
+        let _ = kensa_milter::serve(m).await;
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut s = loop {
+        match UnixStream::connect(&sock) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let mut out = Vec::new();
+    encode_command(
+        &Command::OptNeg {
+            version: 6,
+            actions: 0x1FF,
+            protocol: 0x1F_FFFF,
+        },
+        &mut out,
+    );
+    s.write_all(&out).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 256];
+    let reply = loop {
+        if let Some((r, _)) = decode_reply(&buf, MAX_PACKET).unwrap() {
+            break r;
+        }
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0);
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    assert!(
+        matches!(reply, Reply::OptNeg { version: 6, .. }),
+        "{reply:?}"
+    );
+}
