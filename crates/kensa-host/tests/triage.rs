@@ -175,7 +175,7 @@ fn positive_collection_every_method_and_family() {
 
 [HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run]
 "Xyzabcd"="C:\\Windows\\system32\\rundll32.exe \"C:\\Users\\alice\\AppData\\Local\\Abcd\\qehxk.xwa\",RunDLL"
-"rtmnxkq"="C:\\Windows\\system32\\regsvr32.exe \"C:\\Users\\alice\\AppData\\Local\\Qwkfjs\\ktahcnt.dll\""
+"rtmnxkq"="C:\\Windows\\system32\\regsvr32.exe \"%LOCALAPPDATA%\\Qwkfjs\\ktahcnt.dll\""
 "updater"="regsvr32.exe -s C:\\ProgramData\\fjdk.tmp"
 
 [HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Explorer]
@@ -256,7 +256,13 @@ fn positive_collection_every_method_and_family() {
             f.symbol == "HOST_EMOTET_PERSISTENCE" && f.location.0.last().unwrap() == "rtmnxkq"
         })
         .unwrap();
+    // %LOCALAPPDATA% expanded to alice's profile, the one the listing shows: the file is known.
     assert!(padded.evidence.contains("padded"), "{}", padded.evidence);
+    assert!(
+        padded.location.0[1].starts_with(r"HKCU\Software\"),
+        "{:?}",
+        padded.location
+    );
     assert!(r.emotet_detected());
     assert_eq!(r.verdict, Verdict::Malicious);
     assert_eq!(r.exit_code(), 1);

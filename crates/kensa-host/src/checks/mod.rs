@@ -175,6 +175,7 @@ pub fn key_display(hive: &Hive, path: &str) -> String {
     match hive {
         Hive::Software => format!(r"HKLM\SOFTWARE\{path}"),
         Hive::System => format!(r"HKLM\SYSTEM\{path}"),
+        Hive::User(u) if u == crate::triage::HKCU => format!(r"HKCU\{path}"),
         Hive::User(u) => format!(r"HKU\{u}\{path}"),
     }
 }

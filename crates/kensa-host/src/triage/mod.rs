@@ -99,6 +99,7 @@ pub fn collect(dir: &Path, opts: &TriageOptions) -> HostData {
         volume::collect(&mut c, &root);
     }
     let mut data = c.data;
+    infer_profiles(&mut data);
     data.volume_serial = opts.volume_serial.or(data.volume_serial);
     data.host_name = opts
         .host_name
@@ -366,16 +367,13 @@ impl Collector<'_> {
         for p in &export.problems {
             self.problem(path, format!("line skipped: {p}"));
         }
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "user".to_string());
         for k in export.keys.iter().filter(|k| !k.deleted) {
             let Some((root, rest)) = split_root(&k.path) else {
                 continue;
             };
             let (hive, rel) = match root {
-                RegRoot::CurrentUser => (Hive::User(stem.clone()), rest.to_string()),
+                // Every HKCU export of a collection is the same (exporting) user.
+                RegRoot::CurrentUser => (Hive::User(HKCU.to_string()), rest.to_string()),
                 RegRoot::Users => match rest.split_once('\\') {
                     Some((sid, r)) if !sid.to_ascii_lowercase().ends_with("_classes") => {
                         (Hive::User(sid.to_string()), r.to_string())
@@ -431,6 +429,40 @@ impl Collector<'_> {
                     self.data.registry.insert(hive, pk);
                 }
             }
+        }
+    }
+}
+
+/// The name under which `HKEY_CURRENT_USER` exports are kept (shown as `HKCU\…`).
+pub const HKCU: &str = "HKCU";
+
+/// A user hive whose profile folder was only guessed from its name (a loose `NTUSER.DAT`, an
+/// HKCU export) gets the profile the collection's files and processes show, when they show
+/// exactly one: `%LOCALAPPDATA%` in its Run values must expand to the folder the files are in.
+fn infer_profiles(data: &mut HostData) {
+    let mut seen: Vec<String> = Vec::new();
+    let paths = data.files.iter().map(|f| f.path.as_str()).chain(
+        data.processes
+            .iter()
+            .flatten()
+            .filter_map(|p| p.image_path.as_deref()),
+    );
+    for p in paths {
+        let parts: Vec<&str> = p.split('\\').collect();
+        if let [_, users, name, _, ..] = parts[..]
+            && users.eq_ignore_ascii_case("Users")
+            && !["public", "default", "default user", "all users"]
+                .contains(&name.to_ascii_lowercase().as_str())
+            && !seen.iter().any(|s| s.eq_ignore_ascii_case(name))
+        {
+            seen.push(name.to_string());
+        }
+    }
+    let [only] = &seen[..] else { return };
+    for u in &mut data.users {
+        let known = seen.iter().any(|s| s.eq_ignore_ascii_case(&u.name));
+        if !known {
+            u.profile_dir = format!(r"C:\Users\{only}");
         }
     }
 }
