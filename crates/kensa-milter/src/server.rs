@@ -213,8 +213,9 @@ async fn finish<S: AsyncWrite + Unpin>(
         tokio::pin!(permit);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         tick.tick().await;
-        // The scan stops itself at `scan_timeout`; this outer limit only catches a scanner that
-        // does not (a bug): the message is then handled by `on_error`.
+        // The scan stops itself at `scan_timeout`; this outer limit catches a scanner that does not
+        // (a bug) and a message that waited too long for a free scan slot (overload): either way
+        // the message is handled by `on_error`, before the MTA's own timeout would hit.
         let hard = tokio::time::sleep(milter.config.scan_timeout * 2 + Duration::from_secs(5));
         tokio::pin!(hard);
         loop {
@@ -224,7 +225,11 @@ async fn finish<S: AsyncWrite + Unpin>(
                     Err(e) => failed(&msg, &milter.config, &format!("scanner crashed: {e}")),
                 },
                 _ = tick.tick() => send(stream, &[Reply::Progress]).await?,
-                _ = &mut hard => break failed(&msg, &milter.config, "scanner overran its time limit"),
+                _ = &mut hard => break failed(
+                    &msg,
+                    &milter.config,
+                    "no result in time (a scan overran, or too many messages were waiting)",
+                ),
             }
         }
     };
