@@ -135,32 +135,29 @@ fn report_files_emocheck_json_and_switches() {
 
 #[test]
 fn exit_codes_clean_incomplete_usage() {
-    // Clean: the original NTUSER.DAT only.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        corpus().join("host/regipy/NTUSER.DAT.xz"),
-        dir.path().join("NTUSER.DAT.xz"),
-    )
-    .unwrap();
-    kensa()
-        .args(["host", "triage"])
-        .arg(dir.path())
-        .arg("--no-report")
-        .assert()
-        .code(0);
-    // Incomplete: a dirty hive without its logs.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        corpus().join("host/regipy/transactions_NTUSER.DAT.xz"),
-        dir.path().join("NTUSER.DAT.xz"),
-    )
-    .unwrap();
-    kensa()
-        .args(["host", "triage"])
-        .arg(dir.path())
-        .arg("--no-report")
-        .assert()
-        .code(2);
+    // Triage of a folder holding one corpus hive, as NTUSER.DAT: its exit code.
+    let code_for = |hive: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            corpus().join("host/regipy").join(hive),
+            dir.path().join("NTUSER.DAT.xz"),
+        )
+        .unwrap();
+        kensa()
+            .args(["host", "triage"])
+            .arg(dir.path())
+            .arg("--no-report")
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code_for("NTUSER.DAT.xz"), Some(0), "clean");
+    assert_eq!(
+        code_for("transactions_NTUSER.DAT.xz"),
+        Some(2),
+        "dirty hive without its logs"
+    );
     // Usage: a missing folder, a bad serial, a report folder that does not exist.
     kensa()
         .args(["host", "triage", "/nonexistent/kensa"])

@@ -178,6 +178,18 @@ fn deliver(message: &[u8], script: Script) -> (Receipt, Recorded, Vec<u8>) {
     (receipt, rec, stored)
 }
 
+/// Injects `hi` through a sink that must make it fail: the error and the sink's recording.
+fn refused(script: Script) -> (InjectError, Recorded) {
+    let (addr, server) = sink(script);
+    let err = inject(
+        &smtp(&addr),
+        &env("a@example.org", &["b@example.net"]),
+        b"hi\r\n",
+    )
+    .unwrap_err();
+    (err, server.join().expect("sink"))
+}
+
 fn mail_line(rec: &Recorded) -> &str {
     rec.commands
         .iter()
@@ -411,35 +423,23 @@ fn tempfail_on_data_and_after_data_is_reported() {
         data: "451 4.3.0 Error: queue file write error\r\n".into(),
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(&err, InjectError::Protocol { stage: "DATA", reply } if reply == "451 4.3.0 Error: queue file write error"),
         "{err}"
     );
-    assert!(server.join().unwrap().data.is_none());
+    assert!(rec.data.is_none());
 
     let script = Script {
         end: "452-4.3.1 Insufficient\r\n452 4.3.1 system storage\r\n".into(),
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(&err, InjectError::Protocol { stage: "end of data", reply } if reply == "452-4.3.1 Insufficient\n452 4.3.1 system storage"),
         "{err}"
     );
-    assert!(server.join().unwrap().data.is_some());
+    assert!(rec.data.is_some());
 }
 
 #[test]
@@ -448,13 +448,7 @@ fn mail_from_rejection_and_bad_greeting_are_errors() {
         mail: "553 5.7.1 <a@example.org>: Sender address rejected\r\n".into(),
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(
             &err,
@@ -465,24 +459,18 @@ fn mail_from_rejection_and_bad_greeting_are_errors() {
         ),
         "{err}"
     );
-    assert!(!server.join().unwrap().saw("RCPT"));
+    assert!(!rec.saw("RCPT"));
 
     let script = Script {
         greeting: "554 5.3.2 go away\r\n".into(),
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(&err, InjectError::Protocol { stage: "greeting", reply } if reply == "554 5.3.2 go away"),
         "{err}"
     );
-    assert!(!server.join().unwrap().saw("EHLO"));
+    assert!(!rec.saw("EHLO"));
 }
 
 #[test]
@@ -519,18 +507,12 @@ fn overlong_reply_lines_are_refused() {
         greeting: format!("220 {}\r\n", "x".repeat(10_000)),
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(&err, InjectError::MalformedReply { stage: "greeting", what } if what.contains("longer than 2048")),
         "{err}"
     );
-    assert!(!server.join().unwrap().saw("EHLO"));
+    assert!(!rec.saw("EHLO"));
 }
 
 #[test]
@@ -539,18 +521,12 @@ fn endless_multiline_replies_are_refused() {
         ehlo: "250-sink.test\r\n".repeat(1000) + "250 END\r\n",
         ..Script::default()
     };
-    let (addr, server) = sink(script);
-    let err = inject(
-        &smtp(&addr),
-        &env("a@example.org", &["b@example.net"]),
-        b"hi\r\n",
-    )
-    .unwrap_err();
+    let (err, rec) = refused(script);
     assert!(
         matches!(&err, InjectError::MalformedReply { stage: "EHLO", what } if what.contains("more than 128")),
         "{err}"
     );
-    assert!(!server.join().unwrap().saw("MAIL"));
+    assert!(!rec.saw("MAIL"));
 }
 
 #[test]
